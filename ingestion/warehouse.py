@@ -1,0 +1,135 @@
+"""The DuckDB warehouse: where it is, how to open it, and the tables ingestion owns.
+
+Connections are short-lived and there is one writer at a time (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from ingestion.extract_schemas import EXTRACT_KINDS, PROVENANCE_COLUMNS, ExtractKind
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Root of everything the pipeline writes; `DXMON_DATA_DIR` overrides `<project>/data`."""
+    return Path(os.environ.get("DXMON_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("DXMON_WAREHOUSE", data_dir() / "warehouse" / "dxmon.duckdb")).resolve()
+
+
+# DuckDB settings for every connection: bounded memory (spills to disk beyond it) so a 100 M-row
+# month fits the machine, and a temp folder beside the warehouse.
+DEFAULT_MEMORY_LIMIT = os.environ.get("DXMON_DUCKDB_MEMORY_LIMIT", "1500MB")
+
+
+@contextlib.contextmanager
+def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path) if path else warehouse_path()
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{path.parent / 'duckdb_tmp'}'")
+        con.execute("SET preserve_insertion_order = false")
+        yield con
+    finally:
+        con.close()
+
+
+def raw_table_ddl(kind: ExtractKind) -> str:
+    cols = [f"{f.name} {f.sql_type}" for f in kind.fields]
+    cols += [f"{name} {sql_type}" for name, sql_type in PROVENANCE_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS raw.{kind.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and tables that ingestion and validation write (idempotent)."""
+    for schema in ("raw", "quarantine", "meta"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for kind in EXTRACT_KINDS.values():
+        con.execute(raw_table_ddl(kind))
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS raw.ingested_sources (
+          source_id VARCHAR PRIMARY KEY,
+          extract_kind VARCHAR NOT NULL,
+          period_month DATE NOT NULL,
+          source_type VARCHAR NOT NULL,      -- 'file' or 'api_page'
+          location VARCHAR NOT NULL,         -- landing path or archived page path
+          original_location VARCHAR,         -- where the file was found / the page URL
+          sha256 VARCHAR NOT NULL,
+          size_bytes BIGINT NOT NULL,
+          row_count BIGINT,
+          rejected_count BIGINT,
+          loaded_at TIMESTAMP NOT NULL,
+          superseded_at TIMESTAMP            -- set when a newer version of the same file replaced it
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS quarantine.rejected_rows (
+          extract_kind VARCHAR NOT NULL,
+          period_month DATE NOT NULL,
+          source_id VARCHAR NOT NULL,
+          source_row BIGINT NOT NULL,
+          rule VARCHAR NOT NULL,
+          field VARCHAR,
+          reason VARCHAR NOT NULL,
+          raw_record VARCHAR,
+          quarantined_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS quarantine.rejected_files (
+          period_month DATE,
+          location VARCHAR NOT NULL,
+          original_location VARCHAR NOT NULL,
+          sha256 VARCHAR NOT NULL,
+          reason VARCHAR NOT NULL,
+          quarantined_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS meta.validation_results (
+          run_id VARCHAR,
+          period_month DATE NOT NULL,
+          extract_kind VARCHAR NOT NULL,
+          suite_name VARCHAR NOT NULL,
+          expectation VARCHAR NOT NULL,
+          column_name VARCHAR,
+          is_blocking BOOLEAN NOT NULL,
+          success BOOLEAN NOT NULL,
+          observed_value VARCHAR,
+          unexpected_count BIGINT,
+          element_count BIGINT,
+          details VARCHAR,
+          validated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS meta.period_status (
+          period_month DATE PRIMARY KEY,
+          is_publishable BOOLEAN NOT NULL,
+          blocking_failures VARCHAR,
+          checked_at TIMESTAMP NOT NULL,
+          run_id VARCHAR
+        )
+        """
+    )
