@@ -196,7 +196,9 @@ PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("period_month", "DATE"),  # first day of the extract month
     ("source_id", "VARCHAR"),  # id of the landed file or archived API page
     ("source_row", "BIGINT"),  # 1-based data row within that file or page
-    ("rejection_reason", "VARCHAR"),  # null = valid; else 'rule: field ... (value)'
+    ("rejection_rule", "VARCHAR"),  # null = valid; else the rule that rejected the row
+    ("rejection_reason", "VARCHAR"),  # null = valid; else a message naming the field and value
+    ("raw_record", "VARCHAR"),  # rejected rows only: the original values as JSON text
     ("loaded_at", "TIMESTAMP"),
 )
 

@@ -76,21 +76,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
-    con.execute(
-        """
-        CREATE TABLE IF NOT EXISTS quarantine.rejected_rows (
-          extract_kind VARCHAR NOT NULL,
-          period_month DATE NOT NULL,
-          source_id VARCHAR NOT NULL,
-          source_row BIGINT NOT NULL,
-          rule VARCHAR NOT NULL,
-          field VARCHAR,
-          reason VARCHAR NOT NULL,
-          raw_record VARCHAR,
-          quarantined_at TIMESTAMP NOT NULL
-        )
-        """
-    )
+    # Rejected rows stay in their raw table (flagged, with the original text in raw_record);
+    # the quarantine is a view over them joined to where they came from, so it can never drift.
+    selects = [
+        f"""SELECT '{kind.name}' AS extract_kind, r.period_month, r.source_id, s.location,
+               s.source_type, r.source_row, r.rejection_rule AS rule, r.rejection_reason AS reason,
+               r.raw_record, r.loaded_at AS quarantined_at
+            FROM raw.{kind.name} r LEFT JOIN raw.ingested_sources s USING (source_id)
+            WHERE r.rejection_rule IS NOT NULL"""
+        for kind in EXTRACT_KINDS.values()
+    ]
+    con.execute("CREATE OR REPLACE VIEW quarantine.rejected_rows AS\n" + "\nUNION ALL\n".join(selects))
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS quarantine.rejected_files (

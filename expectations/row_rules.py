@@ -1,0 +1,335 @@
+"""Row rules: how each raw value is read, and when a row is rejected.
+
+Every rule is evaluated by DuckDB over whole batches (millions of rows) so rows never pass
+through pandas; Great Expectations then validates the profile of each batch (see
+`expectations/suites.py`). Two kinds of rules:
+
+* per-row rules, evaluated while a file or API page is loaded (`typed_select_sql`): a missing
+  required field, a value that cannot be read as its type, a value outside its allowed set, and a
+  few single-row consistency rules per extract kind;
+* cross-row rules, evaluated after all sources of a month are loaded (`apply_cross_row_rules`):
+  duplicate keys, unit codes not valid in the month, status times before the dossier's reception.
+
+The first rule a row breaks is recorded in `rejection_rule` with a message naming the field and
+the offending value in `rejection_reason`; the original values are kept as JSON in `raw_record`.
+
+The SQL here is DuckDB's dialect (`try_strptime`, `regexp_full_match`, `to_json`): it runs inside
+the embedded warehouse at load time, not in the dbt models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind, Field
+
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M:%S",  # Vietnamese and Excel exports
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+)
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "có", "co", "x")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "không", "khong")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def text_expr(column: str) -> str:
+    """The trimmed text of a source column, NULL when empty. Non-breaking spaces count as space."""
+    return f"nullif(trim(replace(CAST({column} AS VARCHAR), chr(160), ' ')), '')"
+
+
+def number_text_expr(text: str) -> str:
+    """Normalise a number written the Vietnamese way ('1.234,5'), with a decimal comma ('12,5')
+    or with English thousands ('1,234.5') to '1234.5'. Vietnamese use wins where the two readings
+    conflict: '1.234' is one thousand two hundred thirty-four."""
+    t = f"replace(replace({text}, ' ', ''), '%', '')"
+    return (
+        f"CASE WHEN regexp_full_match({t}, '-?\\d{{1,3}}(\\.\\d{{3}})+(,\\d+)?') "
+        f"THEN replace(replace({t}, '.', ''), ',', '.') "
+        f"WHEN regexp_full_match({t}, '-?\\d+,\\d+') THEN replace({t}, ',', '.') "
+        f"WHEN regexp_full_match({t}, '-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?') THEN replace({t}, ',', '') "
+        f"ELSE {t} END"
+    )
+
+
+def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
+    """SQL reading `column` (of `source_type` in the source) as the contract type of `field`.
+    NULL when the value is empty or unreadable (`is_invalid_expr` tells the two apart)."""
+    target = field.sql_type
+    if source_type.upper() == target.upper() and target != "VARCHAR":
+        return column  # typed source (Parquet) already in the contract type
+    text = text_expr(column)
+    if target == "VARCHAR":
+        # Excel keeps a leading apostrophe on text cells; it drops a province code's leading zero.
+        cleaned = f"regexp_replace({text}, '^''', '')"
+        if field.name in ("parent_unit_code", "unit_code"):
+            return f"CASE WHEN regexp_full_match({cleaned}, '\\d') THEN '0' || {cleaned} ELSE {cleaned} END"
+        return cleaned
+    if target == "BOOLEAN":
+        return (
+            f"CASE WHEN lower({text}) IN {_sql_list(TRUE_WORDS)} THEN true "
+            f"WHEN lower({text}) IN {_sql_list(FALSE_WORDS)} THEN false END"
+        )
+    if target in ("SMALLINT", "INTEGER", "BIGINT"):
+        return f"try_cast({text} AS {target})"
+    if target == "DOUBLE" or target.startswith("DECIMAL"):
+        return f"try_cast({number_text_expr(text)} AS {target})"
+    if target in ("TIMESTAMP", "DATE"):
+        formats = "[" + ", ".join(f"'{f}'" for f in TIMESTAMP_FORMATS) + "]"
+        expr = f"try_strptime({text}, {formats})"
+        return f"CAST({expr} AS DATE)" if target == "DATE" else expr
+    raise ValueError(f"no reader for type {target} of field {field.name}")
+
+
+def is_invalid_expr(field: Field, column: str, parsed: str, source_type: str) -> str:
+    """True when the source holds a value that could not be read as the field's type."""
+    if field.sql_type == "VARCHAR" or source_type.upper() == field.sql_type.upper():
+        return "false"
+    return f"({text_expr(column)} IS NOT NULL AND ({parsed}) IS NULL)"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A single-row consistency rule on parsed values. `failing_sql` is true for a bad row."""
+
+    name: str
+    field: str
+    failing_sql: str
+    message_sql: str  # SQL expression producing the message
+
+
+# Single-row consistency rules by extract kind; they see the parsed columns and `period_end`.
+ROW_RULES: dict[str, tuple[RowRule, ...]] = {
+    "dossiers": (
+        RowRule(
+            "due_before_received", "due_at", "due_at < received_at",
+            "'due_at ' || CAST(due_at AS VARCHAR) || ' is before received_at ' || CAST(received_at AS VARCHAR)",
+        ),
+        RowRule(
+            "received_after_period", "received_at", "received_at >= period_end",
+            "'received_at ' || CAST(received_at AS VARCHAR) || ' is after the extract month'",
+        ),
+        RowRule(
+            "negative_fee", "fee_amount", "fee_amount < 0",
+            "'fee_amount ' || CAST(fee_amount AS VARCHAR) || ' is negative'",
+        ),
+        RowRule(
+            "statutory_duration_without_unit", "statutory_duration_unit",
+            "statutory_duration IS NOT NULL AND statutory_duration_unit IS NULL",
+            "'statutory_duration is set but statutory_duration_unit is empty'",
+        ),
+    ),
+    "dossier_status_history": (
+        RowRule(
+            "status_after_period", "status_at", "status_at >= period_end",
+            "'status_at ' || CAST(status_at AS VARCHAR) || ' is after the extract month'",
+        ),
+    ),
+    "procedures": (
+        RowRule(
+            "mandatory_parts_out_of_range", "mandatory_parts_present",
+            "mandatory_parts_present NOT BETWEEN 0 AND 7",
+            "'mandatory_parts_present ' || CAST(mandatory_parts_present AS VARCHAR) || ' is not between 0 and 7'",
+        ),
+    ),
+    "complaints": (
+        RowRule(
+            "completed_before_received", "processed_at", "processed_at < received_at",
+            "'processed_at ' || CAST(processed_at AS VARCHAR) || ' is before received_at ' || CAST(received_at AS VARCHAR)",
+        ),
+        RowRule(
+            "negative_reactions", "likes", "likes < 0 OR dislikes < 0",
+            "'likes/dislikes must not be negative'",
+        ),
+    ),
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def typed_select_sql(
+    kind: ExtractKind,
+    source_sql: str,
+    source_types: dict[str, str],
+    period_month: str,
+) -> str:
+    """A SELECT that reads `source_sql` (whose columns carry the contract names plus
+    `__source_id` and `__source_row`) into the raw table's columns, with the first failing rule
+    of each row."""
+    parsed_cols, checks = [], []
+    for f in kind.fields:
+        col = f"src.{_q(f.name)}"
+        stype = source_types.get(f.name, "VARCHAR")
+        parsed = parse_expr(f, col, stype)
+        parsed_cols.append(f"{parsed} AS {_q(f.name)}")
+        raw_text = text_expr(col)
+        if f.required:
+            checks.append((
+                f"({raw_text} IS NULL)",
+                "'missing_required_field'",
+                f"'{f.name}: required value is empty'",
+            ))
+        checks.append((
+            is_invalid_expr(f, col, parsed, stype),
+            "'invalid_value'",
+            f"'{f.name}: cannot read ''' || {raw_text} || ''' as {f.sql_type}'",
+        ))
+        if f.allowed_values:
+            checks.append((
+                f"({parsed} IS NOT NULL AND CAST({parsed} AS VARCHAR) NOT IN {_sql_list(f.allowed_values)})",
+                "'value_not_allowed'",
+                f"'{f.name}: ''' || CAST({parsed} AS VARCHAR) || ''' is not one of "
+                f"{', '.join(f.allowed_values).replace(chr(39), '')}'",
+            ))
+    field_cases_rule = " ".join(f"WHEN {cond} THEN {rule}" for cond, rule, _ in checks)
+    field_cases_msg = " ".join(f"WHEN {cond} THEN {msg}" for cond, _, msg in checks)
+    row_rules = ROW_RULES.get(kind.name, ())
+    rr_rule = " ".join(f"WHEN {r.failing_sql} THEN '{r.name}'" for r in row_rules)
+    rr_msg = " ".join(f"WHEN {r.failing_sql} THEN {r.message_sql}" for r in row_rules)
+    names = ", ".join(_q(f.name) for f in kind.fields)
+    # The original values travel beside the parsed ones; only rejected rows keep them.
+    raw_passthrough = ", ".join(f"CAST(src.{_q(f.name)} AS VARCHAR) AS {_q('__raw__' + f.name)}" for f in kind.fields)
+    raw_struct = ", ".join(f"{_q(f.name)} := {_q('__raw__' + f.name)}" for f in kind.fields)
+    return f"""
+WITH parsed AS (
+  SELECT {", ".join(parsed_cols)},
+         src.__source_id AS source_id,
+         src.__source_row AS source_row,
+         CASE {field_cases_rule} END AS field_rule,
+         CASE {field_cases_msg} END AS field_message,
+         {raw_passthrough}
+  FROM ({source_sql}) AS src
+),
+ruled AS (
+  SELECT *, DATE '{period_month}' AS period_month,
+         DATE '{period_month}' + INTERVAL 1 MONTH AS period_end
+  FROM parsed
+)
+SELECT {names},
+       period_month,
+       source_id,
+       source_row,
+       coalesce(field_rule, CASE {rr_rule or "WHEN false THEN NULL"} END) AS rejection_rule,
+       coalesce(field_message, CASE {rr_msg or "WHEN false THEN NULL"} END) AS rejection_reason,
+       CASE WHEN coalesce(field_rule, CASE {rr_rule or "WHEN false THEN NULL"} END) IS NOT NULL
+            THEN to_json(struct_pack({raw_struct})) END AS raw_record,
+       current_timestamp::TIMESTAMP AS loaded_at
+FROM ruled
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-row rules, run once per month after every source of the month is loaded.
+
+UNIT_ATTRIBUTION_TABLE = "intermediate.int_unit_codes_attributed"
+
+
+def _reject_sql(table: str, where: str, rule: str, message_sql: str) -> str:
+    """UPDATE statement rejecting rows of `table` (aliased t) selected by `where`."""
+    return f"""
+UPDATE {table} AS t SET
+  rejection_rule = '{rule}',
+  rejection_reason = {message_sql},
+  raw_record = to_json(t)
+WHERE t.rejection_rule IS NULL AND {where}
+"""
+
+
+def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: str) -> list[tuple[str, str]]:
+    """(rule name, SQL) pairs, in order, for one kind and month."""
+    table = f"raw.{kind.name}"
+    month = f"DATE '{period_month}'"
+    stmts: list[tuple[str, str]] = []
+    unit = kind.unit_field
+    stmts.append((
+        "unit_not_valid_in_period",
+        _reject_sql(
+            table,
+            f"t.period_month = {month} AND t.{unit} IS NOT NULL AND NOT EXISTS ("
+            f"SELECT 1 FROM {unit_table} u WHERE u.reported_unit_code = t.{unit} "
+            f"AND u.period_month = {month})",
+            "unit_not_valid_in_period",
+            f"'{unit}: ''' || t.{unit} || ''' is not a ministry or province code valid in ' || "
+            f"strftime({month}, '%Y-%m')",
+        ),
+    ))
+    if kind.name == "dossier_status_history":
+        # A status of a dossier earlier than its reception: the dossier's timeline is wrong, so
+        # both the status rows and the dossier are rejected (766 rule 2.1 cannot judge it).
+        stmts.append((
+            "completed_before_received",
+            _reject_sql(
+                table,
+                f"t.period_month = {month} AND EXISTS (SELECT 1 FROM raw.dossiers d "
+                f"WHERE d.period_month = {month} AND d.dossier_id = t.dossier_id "
+                f"AND t.status_at < d.received_at)",
+                "completed_before_received",
+                "'status_at: ' || t.status_code || ' at ' || CAST(t.status_at AS VARCHAR) || "
+                "' is before the dossier''s received_at'",
+            ),
+        ))
+    if kind.name == "dossiers":
+        stmts.append((
+            "completed_before_received",
+            _reject_sql(
+                table,
+                f"t.period_month = {month} AND EXISTS (SELECT 1 FROM raw.dossier_status_history h "
+                f"WHERE h.period_month = {month} AND h.dossier_id = t.dossier_id "
+                f"AND h.status_at < t.received_at)",
+                "completed_before_received",
+                "'received_at: ' || CAST(t.received_at AS VARCHAR) || "
+                "' is after a later status of the dossier (see dossier_status_history)'",
+            ),
+        ))
+    # Duplicates last: the first valid occurrence (by source and row) stays, later ones go.
+    key_cols = ", ".join(kind.key)
+    stmts.append((
+        "duplicate_key",
+        f"""
+UPDATE {table} AS t SET
+  rejection_rule = 'duplicate_key',
+  rejection_reason = 'duplicate of {key_cols} = ' || d.key_text || ' first seen in ' || d.first_source
+                     || ' row ' || CAST(d.first_row AS VARCHAR),
+  raw_record = to_json(t)
+FROM (
+  SELECT source_id, source_row, key_text, first_source, first_row FROM (
+    SELECT source_id, source_row,
+           concat_ws('|', {key_cols}) AS key_text,
+           first_value(source_id) OVER w AS first_source,
+           first_value(source_row) OVER w AS first_row,
+           row_number() OVER w AS occurrence
+    FROM {table}
+    JOIN (  -- only keys seen more than once: a cheap hash aggregate before the window
+      SELECT {key_cols} FROM {table}
+      WHERE period_month = {month} AND rejection_rule IS NULL
+      GROUP BY {key_cols} HAVING count(*) > 1
+    ) AS dup_keys USING ({key_cols})
+    WHERE period_month = {month} AND rejection_rule IS NULL
+    WINDOW w AS (PARTITION BY {key_cols} ORDER BY source_id, source_row)
+  ) WHERE occurrence > 1
+) AS d
+WHERE t.period_month = {month} AND t.source_id = d.source_id AND t.source_row = d.source_row
+""",
+    ))
+    return stmts
+
+
+def apply_cross_row_rules(con, period_month: str, unit_table: str = UNIT_ATTRIBUTION_TABLE) -> dict[str, int]:
+    """Apply every cross-row rule for one month; returns rows rejected per kind and rule."""
+    rejected: dict[str, int] = {}
+    for kind in EXTRACT_KINDS.values():
+        for rule, sql in cross_row_rule_statements(kind, period_month, unit_table):
+            count = con.execute(sql).fetchone()[0]
+            rejected[f"{kind.name}.{rule}"] = rejected.get(f"{kind.name}.{rule}", 0) + int(count or 0)
+    return rejected
