@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine:
+#   make run    set up, generate the demo data, run every demo month end to end, print outputs
+#   make test   set up, run the test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export DXMON_WAREHOUSE ?= $(CURDIR)/data/warehouse/dxmon.duckdb
+export GX_ANALYTICS_ENABLED := False
+export DAGSTER_DISABLE_TELEMETRY := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup run test dev bench bench-100m clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME) && cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+	$(BIN)/dxmon prepare
+
+run: setup
+	$(BIN)/dxmon demo run
+
+test: setup
+	$(BIN)/python -m pytest tests -q
+
+dev: setup
+	$(BIN)/dagster dev -m orchestration.definitions
+
+bench: setup
+	$(BIN)/python -m benchmarks.service_index_bench --rows 10000000
+
+bench-100m: setup
+	$(BIN)/python -m benchmarks.service_index_bench --rows 100000000 --skip-floor-check
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,62 @@
+"""dbt models as Dagster assets: the reference data (seeds, units, calendar; unpartitioned) and
+the service index (monthly partitions; a range of months is one dbt invocation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import dxmon_dbt_project
+from orchestration.partitions import dbt_period_vars, monthly_partitions
+
+REFERENCE_SELECTION = "tag:reference"
+
+
+class DxmonDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are the dbt node names; groups follow the dbt layer folders."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key in _sources.yml
+        return dg.AssetKey(dbt_resource_props["name"])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference_data"
+        fqn = dbt_resource_props.get("fqn", [])
+        layer = fqn[1] if len(fqn) > 2 else "models"
+        return f"dbt_{layer}"
+
+
+translator = DxmonDbtTranslator()
+
+
+@dbt_assets(
+    manifest=dxmon_dbt_project.manifest_path,
+    select=REFERENCE_SELECTION,
+    dagster_dbt_translator=translator,
+    name="reference_dbt_models",
+)
+def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Seeds (unit registry, methodology, calendar) and the unit/calendar models they feed."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dxmon_dbt_project.manifest_path,
+    select="fqn:*",
+    exclude=REFERENCE_SELECTION,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=translator,
+    name="service_index_dbt_models",
+)
+def service_index_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Staging -> intermediate -> marts for every month in the run's partition range."""
+    period_vars = dbt_period_vars(context.partition_keys)
+    context.log.info(f"dbt build for {period_vars}")
+    yield from dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context).stream()

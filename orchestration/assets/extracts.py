@@ -1,0 +1,125 @@
+"""Raw extracts of a month: landing files and portal API pages, loaded and validated.
+
+One multi-asset so a month's four extracts are loaded, cross-checked (status history against
+dossiers) and validated together; its asset checks are the Great Expectations suites."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from expectations.month_validation import MonthValidation, validate_month
+from expectations.suites import all_suites
+from ingestion.bulk_files import ingest_landing_month
+from ingestion.extract_schemas import EXTRACT_KINDS
+from ingestion.portal_extracts import load_archived_month, portal_archive_dir
+from orchestration.partitions import monthly_partitions
+from orchestration.resources import PortalResource, WarehouseResource
+
+RAW_ASSET_KEYS = {name: dg.AssetKey(f"raw_{name}") for name in EXTRACT_KINDS}
+SUITES = all_suites()
+# The unit registry must be built before unit codes can be checked.
+UNIT_REGISTRY_KEYS = [dg.AssetKey("int_unit_codes_attributed"), dg.AssetKey("dim_units")]
+
+
+def fetch_portal_month(portal: PortalResource, month: str, log) -> dict:
+    """Fetch and archive every kind of one month from the portal API, if one is configured."""
+    url = portal.configured_url()
+    if not url:
+        return {"portal": "not configured"}
+    from ingestion.national_portal import PortalClient
+
+    client = PortalClient.from_env(base_url=url, token_env_var=portal.token_env_var)
+    pages = {}
+    for kind in EXTRACT_KINDS.values():
+        result = client.fetch_month(kind.name, month, portal_archive_dir())
+        pages[kind.name] = len(result.pages)
+        log.info(f"portal {kind.name} {month}: {len(result.pages)} pages archived")
+    return pages
+
+
+def check_results(validations: list[MonthValidation]) -> list[dg.AssetCheckResult]:
+    """One result per suite for the run, across its months: failed if any month failed;
+    ERROR when a blocking expectation failed, WARN otherwise."""
+    results = []
+    for spec in SUITES:
+        per_month, passed, blocking_failed = {}, True, False
+        for v in validations:
+            outcomes = v.by_suite().get(spec.name, [])
+            failed = [o for o in outcomes if not o.success]
+            passed &= not failed
+            blocking_failed |= any(o.is_blocking for o in failed)
+            per_month[v.period_month[:7]] = {
+                "expectations": len(outcomes),
+                "failed": [
+                    {"expectation": o.expectation, "column": o.column, "blocking": o.is_blocking,
+                     "unexpected_count": o.unexpected_count, "observed": o.observed_value,
+                     "details": json.loads(o.details) if o.details else None}
+                    for o in failed
+                ],
+            }
+        docs = next((v.docs_index for v in validations if v.docs_index), None)
+        metadata = {"months": dg.MetadataValue.json(per_month)}
+        if docs:
+            metadata["data_docs"] = dg.MetadataValue.url(docs)
+        results.append(dg.AssetCheckResult(
+            asset_key=RAW_ASSET_KEYS[spec.extract_kind],
+            check_name=spec.name,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN,
+            metadata=metadata,
+        ))
+    return results
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key, group_name="raw_extracts", deps=UNIT_REGISTRY_KEYS,
+            description=f"raw.{name}: {EXTRACT_KINDS[name].description}",
+        )
+        for name, key in RAW_ASSET_KEYS.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            name=spec.name, asset=RAW_ASSET_KEYS[spec.extract_kind],
+            description=f"Great Expectations suite {spec.name}",
+        )
+        for spec in SUITES
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=False,
+    name="raw_extracts",
+)
+def raw_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, portal: PortalResource):
+    """Load every landing file and portal page of each month in the run, then validate it."""
+    validations, per_month = [], {}
+    for key in context.partition_keys:
+        month = key[:7]
+        fetched = fetch_portal_month(portal, month, context.log)
+        with warehouse.connection() as con:
+            files = ingest_landing_month(con, month)
+            pages = load_archived_month(con, month)
+            validation = validate_month(con, key, run_id=context.run_id)
+        validations.append(validation)
+        per_month[month] = {
+            "files": files.as_metadata(),
+            "portal_pages": pages.as_metadata(),
+            "portal_fetch": fetched,
+            "cross_row_rejections": {k: v for k, v in validation.cross_row_rejections.items() if v},
+            "publishable": validation.is_publishable,
+            "blocking_failures": [f"{o.suite_name}:{o.expectation}" for o in validation.blocking_failures],
+        }
+        for f in files.files:
+            if f.action == "quarantined":
+                context.log.warning(f"quarantined file {f.path}: {f.reason}")
+        if not validation.is_publishable:
+            context.log.error(
+                f"{month} will not be published: blocking checks failed: "
+                + "; ".join(f"{o.suite_name} {o.expectation} {o.column or ''}" for o in validation.blocking_failures)
+            )
+    for name, key in RAW_ASSET_KEYS.items():
+        yield dg.MaterializeResult(asset_key=key, metadata={"months": dg.MetadataValue.json(per_month)})
+    yield from check_results(validations)

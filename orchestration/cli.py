@@ -1,0 +1,269 @@
+"""`dxmon`: the one command line for every headless operation.
+
+    dxmon prepare                       parse the dbt project (manifest for Dagster)
+    dxmon run --month 2025-10           refresh one month through Dagster
+    dxmon run --from 2025-02 --to 2025-08   backfill a range in one run
+    dxmon publish                       publish the marts again (gate applies)
+    dxmon status                        per-month gate, rows loaded and rejected
+    dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
+    dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ingestion.warehouse import PROJECT_ROOT, connect, data_dir, ensure_schema, warehouse_path
+
+DEMO_MONTHS = ("2025-02", "2025-08")
+DEMO_API_MONTHS = ("2025-07", "2025-08")
+DEMO_TOKEN = "dxmon-demo-token"
+
+
+def _setup_environment() -> None:
+    """Defaults every command shares: Dagster home inside the project, the warehouse path."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    template = PROJECT_ROOT / "dagster.yaml"
+    if template.exists() and not (home / "dagster.yaml").exists():
+        shutil.copy(template, home / "dagster.yaml")
+    os.environ.setdefault("DXMON_WAREHOUSE", str(warehouse_path()))
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def dbt_command(*args: str) -> list[str]:
+    dbt = Path(sys.executable).parent / "dbt"
+    project = PROJECT_ROOT / "dbt_project"
+    return [str(dbt) if dbt.exists() else "dbt", *args, "--project-dir", str(project), "--profiles-dir", str(project)]
+
+
+def prepare_dbt() -> None:
+    """`dbt parse` writes the manifest the Dagster definitions are built from (STACK.md)."""
+    _setup_environment()
+    subprocess.run(dbt_command("parse", "--quiet"), check=True, cwd=PROJECT_ROOT)
+
+
+def run_months(first: str, last: str) -> bool:
+    """Materialize the monthly job for `first`..`last` in one run, in this process."""
+    from dagster import DagsterInstance
+
+    from orchestration.partitions import month_key, range_tags
+
+    prepare_dbt()
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("monthly_service_index")
+    if month_key(first) == month_key(last):
+        kwargs = {"partition_key": month_key(first)}
+    else:
+        kwargs = {"tags": range_tags(first, last)}
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} for {first}..{last}")
+    return result.success
+
+
+def print_status() -> None:
+    with connect(read_only=False) as con:
+        ensure_schema(con)
+        print(con.sql(
+            """
+            SELECT strftime(s.period_month, '%Y-%m') AS month, s.is_publishable,
+                   coalesce(s.blocking_failures, '') AS blocking_failures,
+                   (SELECT sum(row_count) FROM raw.ingested_sources i
+                     WHERE i.period_month = s.period_month AND i.superseded_at IS NULL) AS rows_loaded,
+                   (SELECT sum(rejected_count) FROM raw.ingested_sources i
+                     WHERE i.period_month = s.period_month AND i.superseded_at IS NULL) AS rows_rejected
+            FROM meta.period_status s ORDER BY 1
+            """
+        ))
+
+
+def print_quarantine(month: str) -> None:
+    with connect() as con:
+        ensure_schema(con)
+        print(con.sql(
+            "SELECT extract_kind, rule, count(*) AS rows, min(location) AS example_file, "
+            "min(source_row) AS example_row, min(reason) AS example_reason "
+            "FROM quarantine.rejected_rows WHERE strftime(period_month, '%Y-%m') = ? GROUP BY ALL ORDER BY 1, 2",
+            params=[month],
+        ))
+        print(con.sql(
+            "SELECT location, reason FROM quarantine.rejected_files WHERE strftime(period_month, '%Y-%m') = ?",
+            params=[month],
+        ))
+
+
+def print_outputs() -> None:
+    from ingestion.publishing import published_dir
+
+    published = published_dir()
+    manifest = published / "manifest.json"
+    print("\nOutputs")
+    print(f"  published marts (DuckDB): {published / 'dxmon_published.duckdb'}")
+    print(f"  published marts (Parquet): {published}/*.parquet")
+    print(f"  publication manifest:     {manifest}")
+    print(f"  data quality (GX Data Docs): {data_dir() / 'quality' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
+    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {data_dir() / 'quarantine' / 'files'}")
+    if manifest.exists():
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        print(f"  months published: {', '.join(info['published_months'])}")
+        for month, why in info.get("withheld_months", {}).items():
+            print(f"  month withheld: {month}: {why}")
+    print(f"  try: duckdb {published / 'dxmon_published.duckdb'} "
+          "\"select * from rpt_service_ranking_monthly where rank <= 3 order by period_month, unit_level, rank\"")
+
+
+# ------------------------------------------------------------------------------------------
+# demo
+
+def demo_generate(args) -> Path:
+    from ingestion.bulk_files import landing_dir
+    from ingestion.demo_data import generate_demo
+    from orchestration.partitions import months_between
+
+    months = [m[:7] for m in months_between(args.first, args.last)]
+    api_months = [m for m in months if m in set(args.api_months.split(","))] if args.api_months else []
+    out = Path(args.out)
+    summary = generate_demo(
+        out, months, rows_per_month=args.rows, seed=args.seed,
+        file_months=[m for m in months if m not in api_months], api_months=api_months,
+        file_format=args.format,
+    )
+    # Agencies "drop" the files into the landing folder.
+    landing = landing_dir()
+    for month in months:
+        source = out / "landing" / month
+        if source.is_dir():
+            (landing / month).mkdir(parents=True, exist_ok=True)
+            for f in sorted(source.iterdir()):
+                target = landing / month / f.name
+                if not target.exists() or target.stat().st_size != f.stat().st_size:
+                    shutil.copy2(f, target)
+    print(f"demo data for {months[0]}..{months[-1]} in {out} (files: {landing}, API months: {', '.join(api_months) or 'none'})")
+    return out / "portal_store"
+
+
+def demo_run(args) -> int:
+    from ingestion.demo_portal_server import DemoPortalServer
+
+    store = demo_generate(args)
+    with DemoPortalServer(store, token=DEMO_TOKEN) as server:
+        os.environ["DXMON_PORTAL_URL"] = server.url
+        os.environ["DXMON_PORTAL_TOKEN"] = DEMO_TOKEN
+        print(f"demo portal serving {store} at {server.url}")
+        started = time.time()
+        ok = run_months(args.first, args.last)
+    print(f"pipeline took {time.time() - started:.1f} s")
+    print_outputs()
+    return 0 if ok else 1
+
+
+def demo_serve(args) -> int:
+    from ingestion.demo_portal_server import DemoPortalServer
+
+    with DemoPortalServer(Path(args.store), token=args.token, port=args.port) as server:
+        print(f"demo portal at {server.url} (token {args.token}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+# ------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dxmon", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("prepare", help="parse the dbt project so Dagster can load it")
+
+    run = sub.add_parser("run", help="refresh one month, or backfill a range in one run, through Dagster")
+    run.add_argument("--month", help="one month, YYYY-MM")
+    run.add_argument("--from", dest="first", help="first month of a backfill, YYYY-MM")
+    run.add_argument("--to", dest="last", help="last month of a backfill (included), YYYY-MM")
+
+    sub.add_parser("publish", help="publish the marts to data/published/ (months failing blocking checks are withheld)")
+    sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected")
+    quarantine = sub.add_parser("quarantine", help="rejected rows and files of a month, by rule, with an example")
+    quarantine.add_argument("--month", required=True, help="YYYY-MM")
+
+    demo = sub.add_parser("demo", help="demo data and the demo portal")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    for name, help_text in (("generate", "write demo extracts: landing files and the demo portal's store"),
+                            ("run", "generate, serve the API months, run every demo month, publish, print outputs")):
+        p = demo_sub.add_parser(name, help=help_text)
+        p.add_argument("--from", dest="first", default=DEMO_MONTHS[0], help="first demo month (default %(default)s)")
+        p.add_argument("--to", dest="last", default=DEMO_MONTHS[1], help="last demo month (default %(default)s)")
+        p.add_argument("--api-months", default=",".join(DEMO_API_MONTHS),
+                       help="months served by the demo portal instead of files (default %(default)s)")
+        p.add_argument("--rows", type=int, default=40_000, help="dossiers per month (default %(default)s)")
+        p.add_argument("--seed", type=int, default=766, help="random seed (default %(default)s)")
+        p.add_argument("--format", default="csv.gz", choices=["csv", "csv.gz", "parquet"], help="landing file format")
+        p.add_argument("--out", default=str(data_dir() / "demo"), help="output folder (default %(default)s)")
+    serve = demo_sub.add_parser("serve", help="serve a demo portal store over HTTP on 127.0.0.1")
+    serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
+    serve.add_argument("--port", type=int, default=8766)
+    serve.add_argument("--token", default=DEMO_TOKEN)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _setup_environment()
+    if args.command == "prepare":
+        prepare_dbt()
+        return 0
+    if args.command == "run":
+        if args.month and (args.first or args.last):
+            raise SystemExit("dxmon run: give either --month or --from/--to, not both")
+        first = args.month or args.first
+        last = args.month or args.last or args.first
+        if not first:
+            raise SystemExit("dxmon run: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
+        ok = run_months(first, last)
+        print_outputs()
+        return 0 if ok else 1
+    if args.command == "publish":
+        from ingestion.publishing import publish
+
+        result = publish()
+        print(f"published {', '.join(result.published_months)} to {result.directory}")
+        for month, why in result.withheld_months.items():
+            print(f"withheld {month}: {why}")
+        return 0
+    if args.command == "status":
+        print_status()
+        return 0
+    if args.command == "quarantine":
+        print_quarantine(args.month)
+        return 0
+    if args.command == "demo":
+        if args.demo_command == "generate":
+            demo_generate(args)
+            return 0
+        if args.demo_command == "run":
+            return demo_run(args)
+        return demo_serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""The monthly schedule: on day 2 at 03:00 Vietnam time, refresh the month that just ended."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.jobs import monthly_service_index_job
+from orchestration.partitions import TIMEZONE, previous_month_key
+
+
+@dg.schedule(
+    cron_schedule="0 3 2 * *",
+    execution_timezone=TIMEZONE,
+    job=monthly_service_index_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def monthly_service_index_schedule(context: dg.ScheduleEvaluationContext):
+    month = previous_month_key(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"scheduled:{month}", partition_key=month, tags={"dxmon/trigger": "schedule"})
