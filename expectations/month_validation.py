@@ -163,7 +163,12 @@ def gx_context(root: str):
 
 
 def _checkpoint_for(context, spec: SuiteSpec):
-    source = context.data_sources.add_or_update_pandas("dxmon_batch_profiles")
+    """Register (or refresh) the suite, its validation definition and checkpoint in the GX
+    file context, so Data Docs show the suite exactly as it ran."""
+    try:
+        source = context.data_sources.get("dxmon_batch_profiles")
+    except (KeyError, ValueError, LookupError):
+        source = context.data_sources.add_pandas("dxmon_batch_profiles")
     try:
         asset = source.get_asset(spec.name)
     except (LookupError, ValueError):
@@ -180,7 +185,7 @@ def _checkpoint_for(context, spec: SuiteSpec):
         gx.Checkpoint(
             name=f"checkpoint_{spec.name}",
             validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+            actions=[],  # results are stored by the run; Data Docs are built once per month
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
         )
     )
@@ -281,6 +286,7 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
         "INSERT OR REPLACE INTO meta.period_status VALUES (CAST(? AS DATE), ?, ?, ?, ?)",
         [period, result.is_publishable, failures, now, run_id],
     )
+    context.build_data_docs()
     sites = context.get_docs_sites_urls()
     result.docs_index = sites[0]["site_url"] if sites else None
     log.info("validated %s: %d expectations, %d blocking failures, %d warnings",
