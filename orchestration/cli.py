@@ -49,10 +49,27 @@ def dbt_command(*args: str) -> list[str]:
     return [str(dbt) if dbt.exists() else "dbt", *args, "--project-dir", str(project), "--profiles-dir", str(project)]
 
 
-def prepare_dbt() -> None:
-    """`dbt parse` writes the manifest the Dagster definitions are built from (STACK.md)."""
+def dbt_manifest_is_current() -> bool:
+    """True when target/manifest.json is newer than every file of the dbt project."""
+    project = PROJECT_ROOT / "dbt_project"
+    manifest = project / "target" / "manifest.json"
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    for folder in ("models", "seeds", "macros", "tests", "snapshots", "analyses"):
+        for path in (project / folder).rglob("*") if (project / folder).exists() else ():
+            if path.is_file() and path.stat().st_mtime > built:
+                return False
+    return all(not (project / f).exists() or (project / f).stat().st_mtime <= built
+               for f in ("dbt_project.yml", "profiles.yml"))
+
+
+def prepare_dbt(force: bool = False) -> None:
+    """`dbt parse` writes the manifest the Dagster definitions are built from (STACK.md);
+    skipped when the manifest is newer than every file of the project."""
     _setup_environment()
-    subprocess.run(dbt_command("parse", "--quiet"), check=True, cwd=PROJECT_ROOT)
+    if force or not dbt_manifest_is_current():
+        subprocess.run(dbt_command("parse", "--quiet"), check=True, cwd=PROJECT_ROOT)
 
 
 def run_months(first: str, last: str) -> bool:
@@ -229,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _setup_environment()
     if args.command == "prepare":
-        prepare_dbt()
+        prepare_dbt(force=True)
         return 0
     if args.command == "run":
         if args.month and (args.first or args.last):
