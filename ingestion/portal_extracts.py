@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
+from ingestion.national_portal import archived_pages, read_manifest
 from ingestion.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
 from ingestion.warehouse import data_dir, ensure_schema
 
@@ -46,11 +47,13 @@ class MonthPagesReport:
         }
 
 
-def page_files(archive_dir: Path, month: str, kind: ExtractKind) -> list[Path]:
-    folder = archive_dir / month / kind.name
-    if not folder.is_dir():
+def page_files(archive_dir: Path, month: str, kind: ExtractKind) -> list[tuple[Path, str | None]]:
+    """(archived page, its URL) in page order, as listed by the fetch's complete manifest.
+    A month whose fetch did not finish raises ArchiveIncompleteError (it is never half-loaded)."""
+    if not (archive_dir / month / kind.name).is_dir():
         return []
-    return sorted(folder.glob("page-*.json.gz"))
+    urls = {p["file"]: p.get("url") for p in (read_manifest(archive_dir, month, kind) or {}).get("pages", [])}
+    return [(path, urls.get(path.name)) for path in archived_pages(archive_dir, month, kind, complete_only=True)]
 
 
 def _page_number(path: Path) -> int:
@@ -68,7 +71,8 @@ SELECT {fields}, m.source_id AS __source_id, n AS __source_row
 FROM (
   SELECT filename, unnest(items) AS it, generate_subscripts(items, 1) AS n
   FROM read_json({files}, columns = {{items: 'STRUCT({struct})[]'}}, filename = true,
-                 format = 'auto', compression = 'gzip')
+                 format = 'auto', compression = 'gzip',
+                 maximum_object_size = 268435456)  -- pages of 20 000 dossiers exceed the 16 MB default
 ) AS pages
 JOIN (VALUES {ids}) AS m(filename, source_id) USING (filename)
 """
@@ -82,7 +86,7 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
     period = dt.date.fromisoformat(month + "-01")
     for kind in EXTRACT_KINDS.values():
         new_pages: list[tuple[Path, str, str, int, str | None]] = []
-        for path in page_files(archive_dir, month, kind):
+        for path, url in page_files(archive_dir, month, kind):
             sha = sha256_of(path)
             source_id = f"api:{month}:{kind.name}:{_page_number(path):05d}:{sha[:12]}"
             previous = con.execute(
@@ -92,13 +96,14 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
             if previous and previous[0] == source_id:
                 report.pages_unchanged += 1
                 continue
-            new_pages.append((path, source_id, sha, path.stat().st_size, previous[0] if previous else None))
+            url = url or f"{kind.api_endpoint}?month={month}&page={_page_number(path)}"
+            new_pages.append((path, source_id, sha, path.stat().st_size, previous[0] if previous else None, url))
         if not new_pages:
             continue
         now = dt.datetime.now()
         con.execute("BEGIN TRANSACTION")
         try:
-            for _, source_id, _, _, previous_id in new_pages:
+            for _, source_id, _, _, previous_id, _ in new_pages:
                 if previous_id:
                     con.execute(f"DELETE FROM raw.{kind.name} WHERE source_id = ?", [previous_id])
                     con.execute("UPDATE raw.ingested_sources SET superseded_at = ? WHERE source_id = ?",
@@ -108,9 +113,8 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
             relation = _items_relation(kind, [(p, sid) for p, sid, *_ in new_pages])
             insert_typed_rows(con, kind, relation, {}, month + "-01")
             counts = counts_by_source(con, kind, [sid for _, sid, *_ in new_pages])
-            for path, source_id, sha, size, _ in new_pages:
+            for path, source_id, sha, size, _, url in new_pages:
                 rows, rejected = counts.get(source_id, (0, 0))
-                url = f"{kind.api_endpoint}?month={month}&page={_page_number(path)}"
                 con.execute(
                     "INSERT INTO raw.ingested_sources VALUES (?, ?, ?, 'api_page', ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [source_id, kind.name, period, str(path), url, sha, size, rows, rejected, now],

@@ -11,3 +11,14 @@
 {% macro working_days_between(earlier_alias, later_alias) -%}
     ({{ later_alias }}.working_day_index - {{ earlier_alias }}.working_day_index)
 {%- endmacro %}
+
+{#- Day of the week, 0 = Sunday .. 6 = Saturday. dbt-core has no cross-database date_part
+    macro; `extract(dow from ...)` gives this numbering in DuckDB and Postgres (override per
+    adapter through dispatch where it differs, e.g. BigQuery's dayofweek is 1-based). -#}
+{% macro day_of_week(date_expression) -%}
+    {{ return(adapter.dispatch('day_of_week', 'dxmon')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__day_of_week(date_expression) -%}
+    extract(dow from {{ date_expression }})
+{%- endmacro %}

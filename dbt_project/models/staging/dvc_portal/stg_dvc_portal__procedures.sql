@@ -1,0 +1,36 @@
+-- Valid rows of the monthly procedure-catalogue snapshots; rename/cast only.
+with
+
+source as (
+
+    select * from {{ source('dvc_portal', 'procedures') }}
+
+),
+
+final as (
+
+    select
+        period_month,
+        unit_code as reported_unit_code,
+        procedure_code,
+        procedure_name,
+        announcement_decision_no,
+        announced_on,
+        legal_basis_effective_on,
+        published_on,
+        {{ dbt.safe_cast('mandatory_parts_present', dbt.type_int()) }} as mandatory_parts_present,
+        online_service_level,
+        is_full_online_eligible,
+        has_fee,
+        requires_paper_result,
+        serves_citizens,
+        is_certification_procedure,
+        source_id,
+        source_row,
+        loaded_at
+    from source
+    where rejection_reason is null
+
+)
+
+select * from final

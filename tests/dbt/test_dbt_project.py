@@ -1,0 +1,195 @@
+"""The dbt project, for real: a temporary DuckDB warehouse with a small hand-made fixture for
+2025-06 and 2025-07 (around the province merger), `dbt build` (seeds, models, data tests and
+the dbt unit tests), then assertions on the marts; then the same marts after rebuilding one
+month and a range of months (idempotent backfills)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.warehouse import ensure_schema
+from tests.dbt.fixture_data import build_fixture
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO / "dbt_project"
+PERIOD_MARTS = (
+    "marts.fct_service_index_monthly",
+    "marts.fct_service_index_indicators_monthly",
+    "marts.rpt_service_ranking_monthly",
+)
+
+
+def _dbt_executable() -> str:
+    beside_python = Path(sys.executable).parent / "dbt"
+    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
+    if not found:
+        pytest.skip("dbt is not installed in this environment")
+    return found
+
+
+class DbtWarehouse:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / "dxmon.duckdb"
+        self.env = {
+            **os.environ,
+            "DXMON_WAREHOUSE": str(self.path),
+            "DXMON_DUCKDB_MEMORY_LIMIT": "1GB",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def dbt(self, *args: str) -> str:
+        command = [
+            _dbt_executable(), *args,
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
+        ]
+        result = subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+        return result.stdout
+
+    def build(self, period_start: str | None = None, period_end: str | None = None) -> str:
+        args = ["build"]
+        if period_start:
+            args += ["--vars", f'{{"period_start": "{period_start}", "period_end": "{period_end}"}}']
+        return self.dbt(*args)
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, *params):
+        return self.rows(sql, *params)[0][0]
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        return {table: self.rows(f"select * from {table} order by all") for table in PERIOD_MARTS}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> DbtWarehouse:
+    wh = DbtWarehouse(tmp_path_factory.mktemp("dbt_warehouse"))
+    with duckdb.connect(str(wh.path)) as con:
+        ensure_schema(con)
+        build_fixture(con)
+    output = wh.build()
+    assert "unit_test" in output  # the formula unit tests ran as part of the build
+    wh.first_build = wh.snapshot()
+    return wh
+
+
+def test_staging_keeps_only_valid_rows(warehouse):
+    assert warehouse.scalar("select count(*) from staging.stg_dvc_portal__dossiers where reported_unit_code = 'XX'") == 0
+    assert warehouse.scalar("select count(*) from raw.dossiers where parent_unit_code = 'XX'") == 1
+
+
+def test_scores_and_points_in_range(warehouse):
+    low, high, scored = warehouse.rows(
+        "select min(total_score), max(total_score), count(total_score) from marts.fct_service_index_monthly")[0]
+    assert scored > 0 and 0 <= low <= high <= 100
+    assert warehouse.scalar(
+        "select count(*) from marts.fct_service_index_indicators_monthly "
+        "where points < 0 or points > max_points + 1e-9 or ratio < 0") == 0
+    # the wide columns were generated from the indicator seed
+    columns = {r[0] for r in warehouse.rows(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'fct_service_index_monthly'")}
+    assert {"i2_1_points", "i3_5a_ratio", "i4_x_numerator", "i5_4_denominator", "group_4_points"} <= columns
+    # total = sum of the groups; decision group 4 = CLGQ + TTTT
+    assert warehouse.scalar(
+        "select count(*) from marts.fct_service_index_monthly where total_score is not null and ("
+        " abs(total_score_unrounded - (ckmb_points + tdgq_points + clgq_points + tttt_points + mdsh_points + mdhl_points)) > 1e-9"
+        " or abs(group_4_points - (clgq_points + tttt_points)) > 1e-9)") == 0
+
+
+def test_units_without_dossiers_have_null_scores_and_no_rank(warehouse):
+    count, null_scores = warehouse.rows(
+        "select count(*), count(*) filter (where total_score is null) from marts.fct_service_index_monthly "
+        "where dossier_count = 0")[0]
+    assert count > 0 and count == null_scores
+    assert warehouse.scalar(
+        "select count(*) from marts.rpt_service_ranking_monthly r join marts.fct_service_index_monthly f "
+        "using (period_month, unit_code, is_backcast) where f.dossier_count = 0") == 0
+
+
+def test_63_provinces_before_the_merger_and_34_after(warehouse):
+    counts = dict(((m.isoformat(), b), n) for m, b, n in warehouse.rows(
+        "select period_month, is_backcast, count(*) from marts.fct_service_index_monthly "
+        "where unit_level = 'province' group by all"))
+    assert counts[("2025-06-01", False)] == 63
+    assert counts[("2025-06-01", True)] == 34
+    assert counts[("2025-07-01", False)] == 34
+    assert counts[("2025-07-01", True)] == 34
+    # old codes reported in July are attributed to their successors: 10 -> 15, 02 -> 08
+    july = dict(warehouse.rows(
+        "select unit_code, dossier_count from marts.fct_service_index_monthly "
+        "where period_month = '2025-07-01' and not is_backcast and unit_code in ('10', '15', '02', '08')"))
+    assert july == {"15": 10 + 5, "08": 8 + 4}
+    # a ministry code merged on 2025-03-01 (BKHDT) is attributed to BTC in June
+    assert warehouse.scalar(
+        "select dossier_count from marts.fct_service_index_monthly "
+        "where period_month = '2025-06-01' and not is_backcast and unit_code = 'BTC'") == 10 + 5
+
+
+def test_backcast_sums_numerators_and_denominators_onto_todays_units(warehouse):
+    def june(unit, backcast):
+        return warehouse.rows(
+            "select dossier_count, i2_1_numerator, i2_1_denominator from marts.fct_service_index_monthly "
+            "where period_month = '2025-06-01' and unit_code = ? and is_backcast = ?", unit, backcast)[0]
+
+    old_10, old_15, new_15 = june("10", False), june("15", False), june("15", True)
+    assert new_15 == tuple(a + b for a, b in zip(old_10, old_15))
+    name = warehouse.scalar(
+        "select unit_name from marts.fct_service_index_monthly "
+        "where period_month = '2025-06-01' and unit_code = '15' and is_backcast")
+    assert name == "Tỉnh Lào Cai"  # today's unit, not Yên Bái
+
+
+def test_competition_ranks(warehouse):
+    rows = warehouse.rows(
+        "select period_month, unit_level, is_backcast, unit_code, total_score, rank "
+        "from marts.rpt_service_ranking_monthly order by all")
+    partitions: dict[tuple, list[tuple[str, float, int]]] = {}
+    for month, level, backcast, unit, score, rank in rows:
+        partitions.setdefault((month, level, backcast), []).append((unit, score, rank))
+    for members in partitions.values():
+        for unit, score, rank in members:
+            assert rank == 1 + sum(1 for _, other, _ in members if other > score), unit
+    june = dict(warehouse.rows(
+        "select unit_code, rank from marts.rpt_service_ranking_monthly "
+        "where period_month = '2025-06-01' and unit_level = 'province' and not is_backcast"))
+    assert june["22"] == 1 and june["04"] == june["11"] == 2
+    assert sorted(june.values())[:4] == [1, 2, 2, 4]
+
+
+def test_previous_rank_across_the_merger(warehouse):
+    def rank(month, unit, backcast):
+        return warehouse.rows(
+            "select rank, previous_rank, rank_change from marts.rpt_service_ranking_monthly "
+            "where period_month = ? and unit_code = ? and is_backcast = ?", month, unit, backcast)[0]
+
+    for unit in ("15", "08", "01"):
+        july_rank, july_previous, change = rank("2025-07-01", unit, False)
+        assert july_previous == rank("2025-06-01", unit, True)[0]  # the back-cast rank of June
+        assert change == july_previous - july_rank
+    # a ministry valid in both months keeps its as-reported previous rank
+    assert rank("2025-07-01", "BTC", False)[1] == rank("2025-06-01", "BTC", False)[0]
+    assert rank("2025-06-01", "BTC", False)[1] is None  # no May data
+
+
+def test_rebuilding_one_month_is_idempotent(warehouse):
+    warehouse.build("2025-07-01", "2025-08-01")
+    assert warehouse.snapshot() == warehouse.first_build
+
+
+def test_rebuilding_a_range_is_idempotent(warehouse):
+    warehouse.build("2025-06-01", "2025-08-01")
+    assert warehouse.snapshot() == warehouse.first_build

@@ -1,0 +1,129 @@
+"""The whole monthly pipeline materialized in process: real landing files and a real demo portal
+on loopback, real GX, real dbt builds into a temporary DuckDB file, real publication."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from ingestion.demo_data import generate_demo
+from ingestion.demo_portal_server import DemoPortalServer
+from orchestration.cli import prepare_dbt
+from orchestration.partitions import range_tags
+
+TOKEN = "test-token"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Small demo extracts for June–August 2025: June and July as files, August via the API."""
+    out = tmp_path_factory.mktemp("demo")
+    generate_demo(out, ["2025-06", "2025-07", "2025-08"], rows_per_month=3000, seed=7,
+                  file_months=["2025-06", "2025-07"], api_months=["2025-08"], file_format="csv.gz")
+    return out
+
+
+@pytest.fixture(scope="module")
+def definitions():
+    prepare_dbt()
+    from orchestration.definitions import defs
+
+    return defs
+
+
+@pytest.fixture
+def pipeline(data_root, demo, definitions, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
+    (data_root / "dagster_home").mkdir()
+    shutil.copytree(demo / "landing", data_root / "landing")
+    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
+    job = definitions.resolve_job_def("monthly_service_index")
+
+    def run(**kwargs):
+        result = job.execute_in_process(raise_on_error=True, **kwargs)
+        assert result.success
+        return result
+
+    return run
+
+
+def mart(data_root, sql: str):
+    with duckdb.connect(str(data_root / "warehouse" / "dxmon.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def published(data_root, sql: str):
+    with duckdb.connect(str(data_root / "published" / "dxmon_published.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_one_month_then_rerun_gives_identical_marts(data_root, pipeline):
+    pipeline(partition_key="2025-07-01")
+    ranking_sql = ("SELECT period_month, unit_level, unit_code, total_score, rank, previous_rank, band "
+                   "FROM marts.rpt_service_ranking_monthly WHERE NOT is_backcast ORDER BY ALL")
+    first = mart(data_root, ranking_sql)
+    levels = {(r[1]) for r in first}
+    assert levels == {"province", "ministry"}
+    provinces = [r for r in first if r[1] == "province"]
+    assert len(provinces) == 34  # July 2025: the merged provinces
+    assert all(0 <= r[3] <= 100 for r in first if r[3] is not None)
+    fct_sql = "SELECT * EXCLUDE (run_id) FROM marts.fct_service_index_monthly ORDER BY ALL" if any(
+        c[0] == "run_id" for c in mart(data_root, "DESCRIBE marts.fct_service_index_monthly")
+    ) else "SELECT * FROM marts.fct_service_index_monthly ORDER BY ALL"
+    fct_first = mart(data_root, fct_sql)
+
+    pipeline(partition_key="2025-07-01")
+    assert mart(data_root, ranking_sql) == first
+    assert mart(data_root, fct_sql) == fct_first
+    assert published(data_root, "SELECT count(*) FROM rpt_service_ranking_monthly")[0][0] == len(
+        mart(data_root, "SELECT * FROM marts.rpt_service_ranking_monthly"))
+    quarantined = mart(data_root, "SELECT count(*) FROM quarantine.rejected_rows")[0][0]
+    assert quarantined > 0  # the generator's planted defects
+
+
+def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, pipeline):
+    result = pipeline(tags=range_tags("2025-06", "2025-07"))
+    dbt_steps = [e for e in result.all_events if e.event_type_value == "STEP_START" and "service_index_dbt_models" in (e.step_key or "")]
+    assert len(dbt_steps) == 1  # one dbt invocation for the range
+    counts = dict(mart(data_root, "SELECT strftime(period_month, '%Y-%m'), count(*) FROM marts.rpt_service_ranking_monthly "
+                                  "WHERE unit_level = 'province' AND NOT is_backcast GROUP BY 1"))
+    assert counts == {"2025-06": 63, "2025-07": 34}
+    backcast = mart(data_root, "SELECT count(*) FROM marts.rpt_service_ranking_monthly WHERE is_backcast "
+                               "AND unit_level = 'province' AND period_month = DATE '2025-06-01'")[0][0]
+    assert backcast == 34
+    # July's previous rank comes from June's back-cast ranking of the same 34 units
+    assert mart(data_root, "SELECT count(previous_rank) FROM marts.rpt_service_ranking_monthly WHERE NOT is_backcast "
+                           "AND unit_level = 'province' AND period_month = DATE '2025-07-01'")[0][0] == 34
+
+
+def test_api_month_is_fetched_archived_and_ranked(data_root, demo, pipeline, monkeypatch):
+    with DemoPortalServer(demo / "portal_store", token=TOKEN) as server:
+        monkeypatch.setenv("DXMON_PORTAL_URL", server.url)
+        monkeypatch.setenv("DXMON_PORTAL_TOKEN", TOKEN)
+        pipeline(partition_key="2025-08-01")
+    pages = mart(data_root, "SELECT count(*), sum(row_count) FROM raw.ingested_sources WHERE source_type = 'api_page' "
+                            "AND period_month = DATE '2025-08-01'")[0]
+    assert pages[0] >= 4 and pages[1] > 3000
+    assert list((data_root / "archive" / "portal" / "2025-08" / "dossiers").glob("page-*.json.gz"))
+    assert published(data_root, "SELECT count(*) FROM rpt_service_ranking_monthly WHERE period_month = DATE '2025-08-01' "
+                                "AND NOT is_backcast AND unit_level = 'province'")[0][0] == 34
+
+
+def test_blocking_failure_withholds_the_month_from_publication(data_root, pipeline):
+    # July's dossier file replaced by one whose channel column is garbage in every row
+    july = data_root / "landing" / "2025-07"
+    dossiers = next(july.glob("dossiers_*"))
+    con = duckdb.connect()
+    frame = con.execute(f"SELECT * REPLACE ('web' AS channel) FROM read_csv('{dossiers}', all_varchar=true)")
+    bad = july / "dossiers_2025-07.csv"
+    dossiers.unlink()
+    frame.write_csv(str(bad))
+    pipeline(tags=range_tags("2025-06", "2025-07"))
+    status = dict(mart(data_root, "SELECT strftime(period_month, '%Y-%m'), is_publishable FROM meta.period_status"))
+    assert status == {"2025-06": True, "2025-07": False}
+    months = published(data_root, "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM rpt_service_ranking_monthly")
+    assert months == [("2025-06",)]
+    why = published(data_root, "SELECT blocking_failures FROM publication_status WHERE NOT is_publishable")[0][0]
+    assert "dossiers_rejections" in why
