@@ -177,7 +177,7 @@ def _checkpoint_for(context, spec: SuiteSpec):
         batch_definition = asset.get_batch_definition("whole_profile")
     except (LookupError, KeyError, ValueError):
         batch_definition = asset.add_batch_definition_whole_dataframe("whole_profile")
-    suite = context.suites.add_or_update(spec.suite)
+    suite = context.suites.add_or_update(spec.build())
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
     )

@@ -18,7 +18,9 @@ month and a 100 M-row one:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import great_expectations as gx
 
@@ -55,9 +57,14 @@ RANGES = {
 
 @dataclass(frozen=True)
 class SuiteSpec:
+    """A suite by name; `build()` makes the GX object (which needs an active GX context)."""
+
     name: str
     extract_kind: str
-    suite: gx.ExpectationSuite
+    factory: Callable[[], gx.ExpectationSuite]
+
+    def build(self) -> gx.ExpectationSuite:
+        return self.factory()
 
 
 def _blocking(blocking: bool, why: str) -> dict:
@@ -128,8 +135,8 @@ def unit_completeness_suite() -> gx.ExpectationSuite:
 def all_suites() -> list[SuiteSpec]:
     specs = []
     for kind in EXTRACT_KINDS.values():
-        specs.append(SuiteSpec(f"{kind.name}_valid_rows", kind.name, valid_rows_suite(kind)))
-        specs.append(SuiteSpec(f"{kind.name}_rejections", kind.name, rejections_suite(kind)))
-        specs.append(SuiteSpec(f"{kind.name}_volume", kind.name, volume_suite(kind)))
-    specs.append(SuiteSpec("dossiers_unit_completeness", "dossiers", unit_completeness_suite()))
+        specs.append(SuiteSpec(f"{kind.name}_valid_rows", kind.name, partial(valid_rows_suite, kind)))
+        specs.append(SuiteSpec(f"{kind.name}_rejections", kind.name, partial(rejections_suite, kind)))
+        specs.append(SuiteSpec(f"{kind.name}_volume", kind.name, partial(volume_suite, kind)))
+    specs.append(SuiteSpec("dossiers_unit_completeness", "dossiers", unit_completeness_suite))
     return specs

@@ -1,6 +1,5 @@
 """The monthly schedule: on day 2 at 03:00 Vietnam time, refresh the month that just ended."""
 
-from __future__ import annotations
 
 import dagster as dg
 

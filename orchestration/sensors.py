@@ -2,7 +2,6 @@
 month's run. The cursor keeps each file's size and modification time; the loader itself is
 idempotent by content, so a touched-but-identical file costs a no-op run."""
 
-from __future__ import annotations
 
 import hashlib
 import json

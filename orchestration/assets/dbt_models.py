@@ -1,7 +1,6 @@
 """dbt models as Dagster assets: the reference data (seeds, units, calendar; unpartitioned) and
 the service index (monthly partitions; a range of months is one dbt invocation)."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping

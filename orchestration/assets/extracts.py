@@ -3,7 +3,6 @@
 One multi-asset so a month's four extracts are loaded, cross-checked (status history against
 dossiers) and validated together; its asset checks are the Great Expectations suites."""
 
-from __future__ import annotations
 
 import json
 
@@ -18,6 +17,7 @@ from orchestration.partitions import monthly_partitions
 from orchestration.resources import PortalResource, WarehouseResource
 
 RAW_ASSET_KEYS = {name: dg.AssetKey(f"raw_{name}") for name in EXTRACT_KINDS}
+INGESTED_SOURCES_KEY = dg.AssetKey("raw_ingested_sources")
 SUITES = all_suites()
 # The unit registry must be built before unit codes can be checked.
 UNIT_REGISTRY_KEYS = [dg.AssetKey("int_unit_codes_attributed"), dg.AssetKey("dim_units")]
@@ -80,6 +80,10 @@ def check_results(validations: list[MonthValidation]) -> list[dg.AssetCheckResul
             description=f"raw.{name}: {EXTRACT_KINDS[name].description}",
         )
         for name, key in RAW_ASSET_KEYS.items()
+    ] + [
+        dg.AssetSpec(INGESTED_SOURCES_KEY, group_name="raw_extracts",
+                     description="raw.ingested_sources: every landed file version and archived API page, "
+                                 "with sha256, size, row and rejected counts"),
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -120,6 +124,6 @@ def raw_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                 f"{month} will not be published: blocking checks failed: "
                 + "; ".join(f"{o.suite_name} {o.expectation} {o.column or ''}" for o in validation.blocking_failures)
             )
-    for name, key in RAW_ASSET_KEYS.items():
+    for key in [*RAW_ASSET_KEYS.values(), INGESTED_SOURCES_KEY]:
         yield dg.MaterializeResult(asset_key=key, metadata={"months": dg.MetadataValue.json(per_month)})
     yield from check_results(validations)

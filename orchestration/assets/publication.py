@@ -1,6 +1,5 @@
 """Publishing the marts to data/published/ after the month's models are built."""
 
-from __future__ import annotations
 
 import dagster as dg
 
