@@ -31,7 +31,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -217,9 +217,7 @@ HOUR = 3600
 TAG_POOL, TAG_PROFILE, TAG_CATALOGUE, TAG_NEW, TAG_CARRY, TAG_DEFECT, TAG_COMPLAINT, TAG_ANOMALY = (
     range(1, 9)
 )
-SEGMENTS = ("carry_in", "new", "carry_out")
 
-TS_MONTH_FORMAT = "%Y-%m"
 
 
 # --------------------------------------------------------------------------------------------

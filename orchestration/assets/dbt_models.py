@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import dxmon_dbt_project
 from orchestration.partitions import dbt_period_vars, monthly_partitions
+from orchestration.resources import WarehouseResource
 
 REFERENCE_SELECTION = "tag:reference"
 
@@ -40,9 +41,12 @@ translator = DxmonDbtTranslator()
     dagster_dbt_translator=translator,
     name="reference_dbt_models",
 )
-def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Seeds (unit registry, methodology, calendar) and the unit/calendar models they feed."""
-    yield from dbt.cli(["build"], context=context).stream()
+    with warehouse.connection():
+        pass  # creates the warehouse file and the ingestion schemas before dbt's first run
+    # cautious: tests that also read period models (relationships from the marts) run with those
+    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
 
 
 @dbt_assets(

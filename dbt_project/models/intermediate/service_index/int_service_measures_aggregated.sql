@@ -60,7 +60,7 @@ dossier_measures as (
             as dossiers_handled_complained_or_disliked,
         -- 766/QĐ-TTg 2.2 (monitoring)
         sum(case when is_finished_in_period then 1 else 0 end) as dossiers_finished,
-        sum(case when is_finished_in_period then processing_days else 0 end) as finished_processing_days,
+        {{ exact_sum('case when is_finished_in_period then processing_days else 0 end') }} as finished_processing_days,
         -- 766/QĐ-TTg group 4 (CLGQ): full-process online, 3.3
         sum(case when is_received_in_period and is_full_online_eligible then 1 else 0 end)
             as dossiers_received_full_online_eligible,

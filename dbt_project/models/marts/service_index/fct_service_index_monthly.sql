@@ -174,14 +174,14 @@ pivoted as (
         {%- endfor %}
         -- the portal's six groups
         {%- for group_code in portal_groups %}
-        sum(case when group_code = '{{ group_code }}' then points end) as {{ group_code | lower }}_points,
+        {{ exact_sum("case when group_code = '" ~ group_code ~ "' then points end") }} as {{ group_code | lower }}_points,
         {%- endfor %}
         -- the decision's five groups (766/QĐ-TTg): group 4 = CLGQ + TTTT
         {%- for group_no in range(1, 6) %}
-        sum(case when decision_group_no = {{ group_no }} then points end) as group_{{ group_no }}_points,
+        {{ exact_sum('case when decision_group_no = ' ~ group_no ~ ' then points end') }} as group_{{ group_no }}_points,
         {%- endfor %}
         sum(case when points is not null then max_points end) as applicable_max_points,
-        sum(points) as total_score_unrounded
+        {{ exact_sum('points') }} as total_score_unrounded
     from scored_grouped
     group by 1, 2, 3
 
