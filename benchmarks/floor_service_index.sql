@@ -151,35 +151,35 @@ calendar AS (
 -- ---------------------------------------------------------------------------------------------
 -- Dossiers: parse and per-row rules
 
-dossiers_text AS (
+dossiers_text AS NOT MATERIALIZED (
     SELECT
         __source_id, __source_row,
-        nullif(trim(replace(CAST(dossier_id AS VARCHAR), chr(160), ' ')), '') AS t_dossier_id,
-        nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') AS t_procedure_code,
-        nullif(trim(replace(CAST(handling_agency_code AS VARCHAR), chr(160), ' ')), '') AS t_handling_agency_code,
-        nullif(trim(replace(CAST(handling_agency_level AS VARCHAR), chr(160), ' ')), '') AS t_handling_agency_level,
-        nullif(trim(replace(CAST(parent_unit_code AS VARCHAR), chr(160), ' ')), '') AS t_parent_unit_code,
-        nullif(trim(replace(CAST(statutory_duration_unit AS VARCHAR), chr(160), ' ')), '') AS t_statutory_duration_unit,
-        nullif(trim(replace(CAST(result_code AS VARCHAR), chr(160), ' ')), '') AS t_result_code,
-        nullif(trim(replace(CAST(result_file_url AS VARCHAR), chr(160), ' ')), '') AS t_result_file_url,
-        nullif(trim(replace(CAST(population_db_code AS VARCHAR), chr(160), ' ')), '') AS t_population_db_code,
-        nullif(trim(replace(CAST(rating AS VARCHAR), chr(160), ' ')), '') AS t_rating,
+        CASE WHEN contains(CAST(dossier_id AS VARCHAR), chr(160)) OR starts_with(CAST(dossier_id AS VARCHAR), ' ') OR ends_with(CAST(dossier_id AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(dossier_id AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(dossier_id AS VARCHAR), '') END AS t_dossier_id,
+        CASE WHEN contains(CAST(procedure_code AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_code AS VARCHAR), ' ') OR ends_with(CAST(procedure_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_code AS VARCHAR), '') END AS t_procedure_code,
+        CASE WHEN contains(CAST(handling_agency_code AS VARCHAR), chr(160)) OR starts_with(CAST(handling_agency_code AS VARCHAR), ' ') OR ends_with(CAST(handling_agency_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(handling_agency_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(handling_agency_code AS VARCHAR), '') END AS t_handling_agency_code,
+        CASE WHEN contains(CAST(handling_agency_level AS VARCHAR), chr(160)) OR starts_with(CAST(handling_agency_level AS VARCHAR), ' ') OR ends_with(CAST(handling_agency_level AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(handling_agency_level AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(handling_agency_level AS VARCHAR), '') END AS t_handling_agency_level,
+        CASE WHEN contains(CAST(parent_unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(parent_unit_code AS VARCHAR), ' ') OR ends_with(CAST(parent_unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(parent_unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(parent_unit_code AS VARCHAR), '') END AS t_parent_unit_code,
+        CASE WHEN contains(CAST(statutory_duration_unit AS VARCHAR), chr(160)) OR starts_with(CAST(statutory_duration_unit AS VARCHAR), ' ') OR ends_with(CAST(statutory_duration_unit AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(statutory_duration_unit AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(statutory_duration_unit AS VARCHAR), '') END AS t_statutory_duration_unit,
+        CASE WHEN contains(CAST(result_code AS VARCHAR), chr(160)) OR starts_with(CAST(result_code AS VARCHAR), ' ') OR ends_with(CAST(result_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(result_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(result_code AS VARCHAR), '') END AS t_result_code,
+        CASE WHEN contains(CAST(result_file_url AS VARCHAR), chr(160)) OR starts_with(CAST(result_file_url AS VARCHAR), ' ') OR ends_with(CAST(result_file_url AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(result_file_url AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(result_file_url AS VARCHAR), '') END AS t_result_file_url,
+        CASE WHEN contains(CAST(population_db_code AS VARCHAR), chr(160)) OR starts_with(CAST(population_db_code AS VARCHAR), ' ') OR ends_with(CAST(population_db_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(population_db_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(population_db_code AS VARCHAR), '') END AS t_population_db_code,
+        CASE WHEN contains(CAST(rating AS VARCHAR), chr(160)) OR starts_with(CAST(rating AS VARCHAR), ' ') OR ends_with(CAST(rating AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(rating AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(rating AS VARCHAR), '') END AS t_rating,
         -- typed columns: as is when the file has the contract type, else their text
-        CASE WHEN typeof(submitted_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(submitted_at AS VARCHAR), chr(160), ' ')), '') END AS t_submitted_at,
-        CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(received_at AS VARCHAR), chr(160), ' ')), '') END AS t_received_at,
-        CASE WHEN typeof(due_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(due_at AS VARCHAR), chr(160), ' ')), '') END AS t_due_at,
-        CASE WHEN typeof(synced_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(synced_at AS VARCHAR), chr(160), ' ')), '') END AS t_synced_at,
-        CASE WHEN typeof(statutory_duration) = 'DOUBLE' THEN NULL ELSE nullif(trim(replace(CAST(statutory_duration AS VARCHAR), chr(160), ' ')), '') END AS t_statutory_duration,
-        CASE WHEN typeof(fee_amount) = 'DECIMAL(18,2)' THEN NULL ELSE nullif(trim(replace(CAST(fee_amount AS VARCHAR), chr(160), ' ')), '') END AS t_fee_amount,
-        CASE WHEN typeof(channel) = 'SMALLINT' THEN NULL ELSE nullif(trim(replace(CAST(channel AS VARCHAR), chr(160), ' ')), '') END AS t_channel,
-        CASE WHEN typeof(online_payment_method) = 'SMALLINT' THEN NULL ELSE nullif(trim(replace(CAST(online_payment_method AS VARCHAR), chr(160), ' ')), '') END AS t_online_payment_method,
-        CASE WHEN typeof(has_digitised_component) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(has_digitised_component AS VARCHAR), chr(160), ' ')), '') END AS t_has_digitised_component,
-        CASE WHEN typeof(has_reused_digitised_data) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(has_reused_digitised_data AS VARCHAR), chr(160), ' ')), '') END AS t_has_reused_digitised_data,
-        CASE WHEN typeof(has_personal_store_component) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(has_personal_store_component AS VARCHAR), chr(160), ' ')), '') END AS t_has_personal_store_component,
-        CASE WHEN typeof(is_vneid_authenticated) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_vneid_authenticated AS VARCHAR), chr(160), ' ')), '') END AS t_is_vneid_authenticated,
-        CASE WHEN typeof(is_electronic_certified_copy) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_electronic_certified_copy AS VARCHAR), chr(160), ' ')), '') END AS t_is_electronic_certified_copy,
-        CASE WHEN typeof(has_complaint) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(has_complaint AS VARCHAR), chr(160), ' ')), '') END AS t_has_complaint,
-        CASE WHEN typeof(is_synced_to_portal) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_synced_to_portal AS VARCHAR), chr(160), ' ')), '') END AS t_is_synced_to_portal,
+        CASE WHEN typeof(submitted_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(submitted_at AS VARCHAR), chr(160)) OR starts_with(CAST(submitted_at AS VARCHAR), ' ') OR ends_with(CAST(submitted_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(submitted_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(submitted_at AS VARCHAR), '') END END AS t_submitted_at,
+        CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(received_at AS VARCHAR), chr(160)) OR starts_with(CAST(received_at AS VARCHAR), ' ') OR ends_with(CAST(received_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(received_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(received_at AS VARCHAR), '') END END AS t_received_at,
+        CASE WHEN typeof(due_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(due_at AS VARCHAR), chr(160)) OR starts_with(CAST(due_at AS VARCHAR), ' ') OR ends_with(CAST(due_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(due_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(due_at AS VARCHAR), '') END END AS t_due_at,
+        CASE WHEN typeof(synced_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(synced_at AS VARCHAR), chr(160)) OR starts_with(CAST(synced_at AS VARCHAR), ' ') OR ends_with(CAST(synced_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(synced_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(synced_at AS VARCHAR), '') END END AS t_synced_at,
+        CASE WHEN typeof(statutory_duration) = 'DOUBLE' THEN NULL ELSE CASE WHEN contains(CAST(statutory_duration AS VARCHAR), chr(160)) OR starts_with(CAST(statutory_duration AS VARCHAR), ' ') OR ends_with(CAST(statutory_duration AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(statutory_duration AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(statutory_duration AS VARCHAR), '') END END AS t_statutory_duration,
+        CASE WHEN typeof(fee_amount) = 'DECIMAL(18,2)' THEN NULL ELSE CASE WHEN contains(CAST(fee_amount AS VARCHAR), chr(160)) OR starts_with(CAST(fee_amount AS VARCHAR), ' ') OR ends_with(CAST(fee_amount AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(fee_amount AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(fee_amount AS VARCHAR), '') END END AS t_fee_amount,
+        CASE WHEN typeof(channel) = 'SMALLINT' THEN NULL ELSE CASE WHEN contains(CAST(channel AS VARCHAR), chr(160)) OR starts_with(CAST(channel AS VARCHAR), ' ') OR ends_with(CAST(channel AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(channel AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(channel AS VARCHAR), '') END END AS t_channel,
+        CASE WHEN typeof(online_payment_method) = 'SMALLINT' THEN NULL ELSE CASE WHEN contains(CAST(online_payment_method AS VARCHAR), chr(160)) OR starts_with(CAST(online_payment_method AS VARCHAR), ' ') OR ends_with(CAST(online_payment_method AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(online_payment_method AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(online_payment_method AS VARCHAR), '') END END AS t_online_payment_method,
+        CASE WHEN typeof(has_digitised_component) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(has_digitised_component AS VARCHAR), chr(160)) OR starts_with(CAST(has_digitised_component AS VARCHAR), ' ') OR ends_with(CAST(has_digitised_component AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(has_digitised_component AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(has_digitised_component AS VARCHAR), '') END END AS t_has_digitised_component,
+        CASE WHEN typeof(has_reused_digitised_data) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(has_reused_digitised_data AS VARCHAR), chr(160)) OR starts_with(CAST(has_reused_digitised_data AS VARCHAR), ' ') OR ends_with(CAST(has_reused_digitised_data AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(has_reused_digitised_data AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(has_reused_digitised_data AS VARCHAR), '') END END AS t_has_reused_digitised_data,
+        CASE WHEN typeof(has_personal_store_component) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(has_personal_store_component AS VARCHAR), chr(160)) OR starts_with(CAST(has_personal_store_component AS VARCHAR), ' ') OR ends_with(CAST(has_personal_store_component AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(has_personal_store_component AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(has_personal_store_component AS VARCHAR), '') END END AS t_has_personal_store_component,
+        CASE WHEN typeof(is_vneid_authenticated) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_vneid_authenticated AS VARCHAR), chr(160)) OR starts_with(CAST(is_vneid_authenticated AS VARCHAR), ' ') OR ends_with(CAST(is_vneid_authenticated AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_vneid_authenticated AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_vneid_authenticated AS VARCHAR), '') END END AS t_is_vneid_authenticated,
+        CASE WHEN typeof(is_electronic_certified_copy) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_electronic_certified_copy AS VARCHAR), chr(160)) OR starts_with(CAST(is_electronic_certified_copy AS VARCHAR), ' ') OR ends_with(CAST(is_electronic_certified_copy AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_electronic_certified_copy AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_electronic_certified_copy AS VARCHAR), '') END END AS t_is_electronic_certified_copy,
+        CASE WHEN typeof(has_complaint) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(has_complaint AS VARCHAR), chr(160)) OR starts_with(CAST(has_complaint AS VARCHAR), ' ') OR ends_with(CAST(has_complaint AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(has_complaint AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(has_complaint AS VARCHAR), '') END END AS t_has_complaint,
+        CASE WHEN typeof(is_synced_to_portal) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_synced_to_portal AS VARCHAR), chr(160)) OR starts_with(CAST(is_synced_to_portal AS VARCHAR), ' ') OR ends_with(CAST(is_synced_to_portal AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_synced_to_portal AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_synced_to_portal AS VARCHAR), '') END END AS t_is_synced_to_portal,
         -- the typed values (NULL for text columns: parsed below)
         CASE WHEN typeof(submitted_at) = 'TIMESTAMP' THEN TRY_CAST(submitted_at AS TIMESTAMP) END AS v_submitted_at,
         CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN TRY_CAST(received_at AS TIMESTAMP) END AS v_received_at,
@@ -214,20 +214,21 @@ dossiers_text AS (
     FROM {source_dossiers}
 ),
 
-dossiers_parsed AS (
+dossiers_parsed AS NOT MATERIALIZED (
     SELECT
         __source_id, __source_row,
-        regexp_replace(t_dossier_id, '^''', '') AS dossier_id,
-        regexp_replace(t_procedure_code, '^''', '') AS procedure_code,
-        regexp_replace(t_handling_agency_level, '^''', '') AS handling_agency_level,
-        CASE WHEN regexp_full_match(regexp_replace(t_parent_unit_code, '^''', ''), '\d')
-             THEN '0' || regexp_replace(t_parent_unit_code, '^''', '')
-             ELSE regexp_replace(t_parent_unit_code, '^''', '') END AS parent_unit_code,
-        regexp_replace(t_statutory_duration_unit, '^''', '') AS statutory_duration_unit,
-        regexp_replace(t_result_code, '^''', '') AS result_code,
-        regexp_replace(t_result_file_url, '^''', '') AS result_file_url,
-        regexp_replace(t_population_db_code, '^''', '') AS population_db_code,
-        regexp_replace(t_rating, '^''', '') AS rating,
+        CASE WHEN starts_with(t_dossier_id, '''') THEN substr(t_dossier_id, 2) ELSE t_dossier_id END AS dossier_id,
+        CASE WHEN starts_with(t_procedure_code, '''') THEN substr(t_procedure_code, 2) ELSE t_procedure_code END AS procedure_code,
+        CASE WHEN starts_with(t_handling_agency_level, '''') THEN substr(t_handling_agency_level, 2) ELSE t_handling_agency_level END AS handling_agency_level,
+        CASE WHEN length(CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END) = 1
+              AND (CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END) BETWEEN '0' AND '9'
+             THEN '0' || CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END
+             ELSE CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END END AS parent_unit_code,
+        CASE WHEN starts_with(t_statutory_duration_unit, '''') THEN substr(t_statutory_duration_unit, 2) ELSE t_statutory_duration_unit END AS statutory_duration_unit,
+        CASE WHEN starts_with(t_result_code, '''') THEN substr(t_result_code, 2) ELSE t_result_code END AS result_code,
+        CASE WHEN starts_with(t_result_file_url, '''') THEN substr(t_result_file_url, 2) ELSE t_result_file_url END AS result_file_url,
+        CASE WHEN starts_with(t_population_db_code, '''') THEN substr(t_population_db_code, 2) ELSE t_population_db_code END AS population_db_code,
+        CASE WHEN starts_with(t_rating, '''') THEN substr(t_rating, 2) ELSE t_rating END AS rating,
         CASE WHEN k_submitted_at THEN v_submitted_at ELSE try_strptime(t_submitted_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS submitted_at,
         CASE WHEN k_received_at THEN v_received_at ELSE try_strptime(t_received_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS received_at,
         CASE WHEN k_due_at THEN v_due_at ELSE try_strptime(t_due_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS due_at,
@@ -292,7 +293,7 @@ dossiers_parsed AS (
     FROM dossiers_text
 ),
 
-dossiers_raw AS (
+dossiers_raw AS NOT MATERIALIZED (
     -- every dossier row with its parsed values and whether a per-row rule rejects it
     SELECT
         __source_id, __source_row, dossier_id, procedure_code, parent_unit_code, received_at, due_at,
@@ -340,10 +341,10 @@ dossiers_raw AS (
 
 history_text AS (
     SELECT
-        nullif(trim(replace(CAST(dossier_id AS VARCHAR), chr(160), ' ')), '') AS t_dossier_id,
-        nullif(trim(replace(CAST(parent_unit_code AS VARCHAR), chr(160), ' ')), '') AS t_parent_unit_code,
-        nullif(trim(replace(CAST(status_code AS VARCHAR), chr(160), ' ')), '') AS t_status_code,
-        CASE WHEN typeof(status_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(status_at AS VARCHAR), chr(160), ' ')), '') END AS t_status_at,
+        CASE WHEN contains(CAST(dossier_id AS VARCHAR), chr(160)) OR starts_with(CAST(dossier_id AS VARCHAR), ' ') OR ends_with(CAST(dossier_id AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(dossier_id AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(dossier_id AS VARCHAR), '') END AS t_dossier_id,
+        CASE WHEN contains(CAST(parent_unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(parent_unit_code AS VARCHAR), ' ') OR ends_with(CAST(parent_unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(parent_unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(parent_unit_code AS VARCHAR), '') END AS t_parent_unit_code,
+        CASE WHEN contains(CAST(status_code AS VARCHAR), chr(160)) OR starts_with(CAST(status_code AS VARCHAR), ' ') OR ends_with(CAST(status_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(status_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(status_code AS VARCHAR), '') END AS t_status_code,
+        CASE WHEN typeof(status_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(status_at AS VARCHAR), chr(160)) OR starts_with(CAST(status_at AS VARCHAR), ' ') OR ends_with(CAST(status_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(status_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(status_at AS VARCHAR), '') END END AS t_status_at,
         CASE WHEN typeof(status_at) = 'TIMESTAMP' THEN TRY_CAST(status_at AS TIMESTAMP) END AS v_status_at,
         typeof(status_at) = 'TIMESTAMP' AS k_status_at
     FROM {source_dossier_status_history}
@@ -362,11 +363,12 @@ history_raw AS (
         END AS row_rejected
     FROM (
         SELECT
-            regexp_replace(t_dossier_id, '^''', '') AS dossier_id,
-            CASE WHEN regexp_full_match(regexp_replace(t_parent_unit_code, '^''', ''), '\d')
-                 THEN '0' || regexp_replace(t_parent_unit_code, '^''', '')
-                 ELSE regexp_replace(t_parent_unit_code, '^''', '') END AS parent_unit_code,
-            regexp_replace(t_status_code, '^''', '') AS status_code,
+            CASE WHEN starts_with(t_dossier_id, '''') THEN substr(t_dossier_id, 2) ELSE t_dossier_id END AS dossier_id,
+            CASE WHEN length(CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END) = 1
+                  AND (CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END) BETWEEN '0' AND '9'
+                 THEN '0' || CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END
+                 ELSE CASE WHEN starts_with(t_parent_unit_code, '''') THEN substr(t_parent_unit_code, 2) ELSE t_parent_unit_code END END AS parent_unit_code,
+            CASE WHEN starts_with(t_status_code, '''') THEN substr(t_status_code, 2) ELSE t_status_code END AS status_code,
             CASE WHEN k_status_at THEN v_status_at ELSE try_strptime(t_status_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS status_at,
             t_dossier_id, t_parent_unit_code, t_status_code, t_status_at, v_status_at, k_status_at
         FROM history_text
@@ -374,41 +376,99 @@ history_raw AS (
 ),
 
 -- ---------------------------------------------------------------------------------------------
--- Cross-row rules between dossiers and their statuses: a status earlier than the dossier's
--- reception rejects the dossier and the status. Both rules look at every loaded row of the
--- other table (rejected or not), as the pipeline's UPDATEs do.
+-- Cross-row rules between dossiers and their statuses, and each dossier's statuses.
+-- A status earlier than the dossier's reception rejects the dossier and the status; both rules
+-- look at every loaded row of the other extract (rejected or not), as the loader's UPDATEs do.
+-- The status rule only matters for an id loaded more than once: with one dossier row, a status
+-- before its reception rejects that dossier too, so none of its statuses are ever used.
 
-earliest_status AS (
-    SELECT dossier_id, min(status_at) AS first_status_at
-    FROM history_raw WHERE dossier_id IS NOT NULL AND status_at IS NOT NULL
+dossier_ids AS (
+    -- per id, over every loaded dossier row: how many rows (duplicates) and the latest reception
+    SELECT dossier_id, count(*) AS n_rows, max(received_at) AS last_received_at
+    FROM dossiers_raw
+    WHERE dossier_id IS NOT NULL
     GROUP BY dossier_id
 ),
 
-latest_reception AS (
-    SELECT dossier_id, max(received_at) AS last_received_at
-    FROM dossiers_raw WHERE dossier_id IS NOT NULL AND received_at IS NOT NULL
-    GROUP BY dossier_id
+repeated_ids AS (
+    SELECT dossier_id, last_received_at FROM dossier_ids WHERE n_rows > 1
+),
+
+status_facts AS (
+    -- per id: the earliest loaded status (the dossier's rule), and from the valid statuses
+    -- (row rules, unit valid in the month, not before a reception of the id) the first terminal
+    -- status of each priority and the supplement requests and completions (766/QĐ-TTg 2.1).
+    -- min() and list_distinct() make duplicate statuses harmless (the pipeline dedups them by key).
+    SELECT
+        h.dossier_id,
+        min(h.status_at) AS first_status_at,
+        min(h.status_at) FILTER (WHERE h.is_valid AND h.status_code = 'processed') AS processed_at,
+        min(h.status_at) FILTER (WHERE h.is_valid AND h.status_code = 'result_returned') AS returned_at,
+        min(h.status_at) FILTER (WHERE h.is_valid AND h.status_code IN ('stopped', 'refused', 'withdrawn')) AS closed_at,
+        list(h.status_at) FILTER (WHERE h.is_valid AND h.status_code = 'supplement_requested') AS requests,
+        list(h.status_at) FILTER (WHERE h.is_valid AND h.status_code = 'supplement_completed') AS completions
+    FROM (
+        SELECT
+            h.dossier_id, h.status_code, h.status_at,
+            NOT h.row_rejected
+                AND h.parent_unit_code IN (SELECT reported_code FROM attribution)
+                AND NOT coalesce(h.status_at < r.last_received_at, false)
+                AND h.status_at < DATE '{month}' + INTERVAL 1 MONTH AS is_valid
+        FROM history_raw h
+        LEFT JOIN repeated_ids r ON r.dossier_id = h.dossier_id
+    ) AS h  -- (the NULL id group is never joined)
+    GROUP BY h.dossier_id
+),
+
+calendar_list AS (
+    -- the working-day index as a list: wdis[date - 2019-12-31] for 2020-01-01 .. 2030-12-31
+    SELECT list(wdi ORDER BY calendar_date) AS wdis FROM calendar
+),
+
+dossier_statuses AS (
+    -- 766/QĐ-TTg 2.1: the end is the first terminal status by priority
+    -- processed > result returned > stopped / refused / withdrawn; each supplement request is
+    -- answered by the first completion at or after it, and its time is not the agency's
+    SELECT
+        dossier_id,
+        first_status_at,
+        coalesce(processed_at, returned_at, closed_at) AS terminal_at,
+        (processed_at IS NOT NULL OR returned_at IS NOT NULL) AS is_finished,
+        coalesce(len(requests), 0) AS supplement_request_count,
+        coalesce(list_sum(list_transform(requests, r ->
+            coalesce(date_diff('second', r, list_min(list_filter(completions, c -> c >= r))), 0))), 0)
+            AS supplement_seconds,
+        coalesce(list_sum(list_transform(requests, r -> coalesce(
+            CASE WHEN CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE) >= DATE '2020-01-01'
+                  AND CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE) < DATE '2031-01-01'
+                 THEN wdis[date_diff('day', DATE '2019-12-31', CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE))] END
+            - CASE WHEN CAST(r AS DATE) >= DATE '2020-01-01' AND CAST(r AS DATE) < DATE '2031-01-01'
+                   THEN wdis[date_diff('day', DATE '2019-12-31', CAST(r AS DATE))] END, 0))), 0)
+            AS supplement_working_days,
+        list_min(list_filter(requests, r -> list_min(list_filter(completions, c -> c >= r)) IS NULL))
+            AS open_supplement_requested_at
+    FROM (SELECT * REPLACE (list_distinct(requests) AS requests) FROM status_facts)
+    CROSS JOIN calendar_list
+),
+
+dossiers_checked AS (
+    -- rows passing the row rules, with a unit valid in the month and no status before reception
+    SELECT d.*, a.unit_code, a.unit_level,
+           d.dossier_id IN (SELECT dossier_id FROM repeated_ids) AS is_repeated,
+           s.* EXCLUDE (dossier_id, first_status_at)
+    FROM dossiers_raw d
+    JOIN attribution a ON a.reported_code = d.parent_unit_code
+    LEFT JOIN dossier_statuses s ON s.dossier_id = d.dossier_id
+    WHERE NOT d.row_rejected
+      AND NOT coalesce(s.first_status_at < d.received_at, false)
 ),
 
 dossiers_valid AS (
-    -- valid rows, unit valid in the month, no earlier status; the first occurrence of an id
-    SELECT d.*, a.unit_code, a.unit_level
-    FROM dossiers_raw d
-    JOIN attribution a ON a.reported_code = d.parent_unit_code
-    LEFT JOIN earliest_status s ON s.dossier_id = d.dossier_id
-    WHERE NOT d.row_rejected
-      AND NOT coalesce(s.first_status_at < d.received_at, false)
-    QUALIFY row_number() OVER (PARTITION BY d.dossier_id ORDER BY d.__source_id, d.__source_row) = 1
-),
-
-history_valid AS (
-    SELECT h.dossier_id, h.status_code, h.status_at
-    FROM history_raw h
-    JOIN attribution a ON a.reported_code = h.parent_unit_code
-    LEFT JOIN latest_reception r ON r.dossier_id = h.dossier_id
-    WHERE NOT h.row_rejected
-      AND NOT coalesce(h.status_at < r.last_received_at, false)
-    -- duplicates of (dossier_id, status_code, status_at) need no rule: statuses are distinct below
+    -- duplicate ids: the first valid occurrence by source and row stays
+    SELECT * FROM dossiers_checked WHERE NOT is_repeated
+    UNION ALL
+    SELECT * FROM dossiers_checked WHERE is_repeated
+    QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY __source_id, __source_row) = 1
 ),
 
 -- ---------------------------------------------------------------------------------------------
@@ -417,19 +477,19 @@ history_valid AS (
 procedures_text AS (
     SELECT
         __source_id, __source_row,
-        nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') AS t_unit_code,
-        nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') AS t_procedure_code,
-        nullif(trim(replace(CAST(procedure_name AS VARCHAR), chr(160), ' ')), '') AS t_procedure_name,
-        nullif(trim(replace(CAST(online_service_level AS VARCHAR), chr(160), ' ')), '') AS t_online_service_level,
-        CASE WHEN typeof(announced_on) = 'DATE' THEN NULL ELSE nullif(trim(replace(CAST(announced_on AS VARCHAR), chr(160), ' ')), '') END AS t_announced_on,
-        CASE WHEN typeof(legal_basis_effective_on) = 'DATE' THEN NULL ELSE nullif(trim(replace(CAST(legal_basis_effective_on AS VARCHAR), chr(160), ' ')), '') END AS t_legal_basis_effective_on,
-        CASE WHEN typeof(published_on) = 'DATE' THEN NULL ELSE nullif(trim(replace(CAST(published_on AS VARCHAR), chr(160), ' ')), '') END AS t_published_on,
-        CASE WHEN typeof(mandatory_parts_present) = 'SMALLINT' THEN NULL ELSE nullif(trim(replace(CAST(mandatory_parts_present AS VARCHAR), chr(160), ' ')), '') END AS t_mandatory_parts_present,
-        CASE WHEN typeof(is_full_online_eligible) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_full_online_eligible AS VARCHAR), chr(160), ' ')), '') END AS t_is_full_online_eligible,
-        CASE WHEN typeof(has_fee) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(has_fee AS VARCHAR), chr(160), ' ')), '') END AS t_has_fee,
-        CASE WHEN typeof(requires_paper_result) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(requires_paper_result AS VARCHAR), chr(160), ' ')), '') END AS t_requires_paper_result,
-        CASE WHEN typeof(serves_citizens) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(serves_citizens AS VARCHAR), chr(160), ' ')), '') END AS t_serves_citizens,
-        CASE WHEN typeof(is_certification_procedure) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_certification_procedure AS VARCHAR), chr(160), ' ')), '') END AS t_is_certification_procedure,
+        CASE WHEN contains(CAST(unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(unit_code AS VARCHAR), ' ') OR ends_with(CAST(unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(unit_code AS VARCHAR), '') END AS t_unit_code,
+        CASE WHEN contains(CAST(procedure_code AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_code AS VARCHAR), ' ') OR ends_with(CAST(procedure_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_code AS VARCHAR), '') END AS t_procedure_code,
+        CASE WHEN contains(CAST(procedure_name AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_name AS VARCHAR), ' ') OR ends_with(CAST(procedure_name AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_name AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_name AS VARCHAR), '') END AS t_procedure_name,
+        CASE WHEN contains(CAST(online_service_level AS VARCHAR), chr(160)) OR starts_with(CAST(online_service_level AS VARCHAR), ' ') OR ends_with(CAST(online_service_level AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(online_service_level AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(online_service_level AS VARCHAR), '') END AS t_online_service_level,
+        CASE WHEN typeof(announced_on) = 'DATE' THEN NULL ELSE CASE WHEN contains(CAST(announced_on AS VARCHAR), chr(160)) OR starts_with(CAST(announced_on AS VARCHAR), ' ') OR ends_with(CAST(announced_on AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(announced_on AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(announced_on AS VARCHAR), '') END END AS t_announced_on,
+        CASE WHEN typeof(legal_basis_effective_on) = 'DATE' THEN NULL ELSE CASE WHEN contains(CAST(legal_basis_effective_on AS VARCHAR), chr(160)) OR starts_with(CAST(legal_basis_effective_on AS VARCHAR), ' ') OR ends_with(CAST(legal_basis_effective_on AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(legal_basis_effective_on AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(legal_basis_effective_on AS VARCHAR), '') END END AS t_legal_basis_effective_on,
+        CASE WHEN typeof(published_on) = 'DATE' THEN NULL ELSE CASE WHEN contains(CAST(published_on AS VARCHAR), chr(160)) OR starts_with(CAST(published_on AS VARCHAR), ' ') OR ends_with(CAST(published_on AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(published_on AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(published_on AS VARCHAR), '') END END AS t_published_on,
+        CASE WHEN typeof(mandatory_parts_present) = 'SMALLINT' THEN NULL ELSE CASE WHEN contains(CAST(mandatory_parts_present AS VARCHAR), chr(160)) OR starts_with(CAST(mandatory_parts_present AS VARCHAR), ' ') OR ends_with(CAST(mandatory_parts_present AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(mandatory_parts_present AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(mandatory_parts_present AS VARCHAR), '') END END AS t_mandatory_parts_present,
+        CASE WHEN typeof(is_full_online_eligible) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_full_online_eligible AS VARCHAR), chr(160)) OR starts_with(CAST(is_full_online_eligible AS VARCHAR), ' ') OR ends_with(CAST(is_full_online_eligible AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_full_online_eligible AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_full_online_eligible AS VARCHAR), '') END END AS t_is_full_online_eligible,
+        CASE WHEN typeof(has_fee) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(has_fee AS VARCHAR), chr(160)) OR starts_with(CAST(has_fee AS VARCHAR), ' ') OR ends_with(CAST(has_fee AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(has_fee AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(has_fee AS VARCHAR), '') END END AS t_has_fee,
+        CASE WHEN typeof(requires_paper_result) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(requires_paper_result AS VARCHAR), chr(160)) OR starts_with(CAST(requires_paper_result AS VARCHAR), ' ') OR ends_with(CAST(requires_paper_result AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(requires_paper_result AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(requires_paper_result AS VARCHAR), '') END END AS t_requires_paper_result,
+        CASE WHEN typeof(serves_citizens) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(serves_citizens AS VARCHAR), chr(160)) OR starts_with(CAST(serves_citizens AS VARCHAR), ' ') OR ends_with(CAST(serves_citizens AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(serves_citizens AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(serves_citizens AS VARCHAR), '') END END AS t_serves_citizens,
+        CASE WHEN typeof(is_certification_procedure) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_certification_procedure AS VARCHAR), chr(160)) OR starts_with(CAST(is_certification_procedure AS VARCHAR), ' ') OR ends_with(CAST(is_certification_procedure AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_certification_procedure AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_certification_procedure AS VARCHAR), '') END END AS t_is_certification_procedure,
         CASE WHEN typeof(announced_on) = 'DATE' THEN TRY_CAST(announced_on AS DATE) END AS v_announced_on,
         CASE WHEN typeof(legal_basis_effective_on) = 'DATE' THEN TRY_CAST(legal_basis_effective_on AS DATE) END AS v_legal_basis_effective_on,
         CASE WHEN typeof(published_on) = 'DATE' THEN TRY_CAST(published_on AS DATE) END AS v_published_on,
@@ -454,11 +514,12 @@ procedures_text AS (
 procedures_parsed AS (
     SELECT
         __source_id, __source_row,
-        CASE WHEN regexp_full_match(regexp_replace(t_unit_code, '^''', ''), '\d')
-             THEN '0' || regexp_replace(t_unit_code, '^''', '')
-             ELSE regexp_replace(t_unit_code, '^''', '') END AS unit_code,
-        regexp_replace(t_procedure_code, '^''', '') AS procedure_code,
-        regexp_replace(t_online_service_level, '^''', '') AS online_service_level,
+        CASE WHEN length(CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) = 1
+              AND (CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) BETWEEN '0' AND '9'
+             THEN '0' || CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END
+             ELSE CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END END AS unit_code,
+        CASE WHEN starts_with(t_procedure_code, '''') THEN substr(t_procedure_code, 2) ELSE t_procedure_code END AS procedure_code,
+        CASE WHEN starts_with(t_online_service_level, '''') THEN substr(t_online_service_level, 2) ELSE t_online_service_level END AS online_service_level,
         CASE WHEN k_announced_on THEN v_announced_on ELSE CAST(try_strptime(t_announced_on, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) AS DATE) END AS announced_on,
         CASE WHEN k_legal_basis_effective_on THEN v_legal_basis_effective_on ELSE CAST(try_strptime(t_legal_basis_effective_on, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) AS DATE) END AS legal_basis_effective_on,
         CASE WHEN k_published_on THEN v_published_on ELSE CAST(try_strptime(t_published_on, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) AS DATE) END AS published_on,
@@ -553,66 +614,32 @@ procedures_assessed AS (
 -- ---------------------------------------------------------------------------------------------
 -- Dossiers judged as of the month's end (int_dossiers_timed)
 
-statuses AS (
-    SELECT DISTINCT h.dossier_id, h.status_code, h.status_at
-    FROM history_valid h
-    SEMI JOIN dossiers_valid d ON d.dossier_id = h.dossier_id
-    WHERE h.status_at < DATE '{month}' + INTERVAL 1 MONTH
-),
-
-terminal AS (
-    -- 766/QĐ-TTg 2.1: the end is the first terminal status by priority
-    -- processed > result returned > stopped / refused / withdrawn
-    SELECT dossier_id,
-           arg_min(status_code, (CASE status_code WHEN 'processed' THEN 1 WHEN 'result_returned' THEN 2 ELSE 3 END, status_at)) AS terminal_status_code,
-           arg_min(status_at, (CASE status_code WHEN 'processed' THEN 1 WHEN 'result_returned' THEN 2 ELSE 3 END, status_at)) AS terminal_at
-    FROM statuses
-    WHERE status_code IN ('processed', 'result_returned', 'stopped', 'refused', 'withdrawn')
-    GROUP BY dossier_id
-),
-
-supplement_pairs AS (
-    -- each request is answered by the first completion at or after it
-    SELECT r.dossier_id, r.status_at AS requested_at, min(c.status_at) AS completed_at
-    FROM statuses r
-    LEFT JOIN statuses c
-        ON c.dossier_id = r.dossier_id AND c.status_code = 'supplement_completed' AND c.status_at >= r.status_at
-    WHERE r.status_code = 'supplement_requested'
-    GROUP BY r.dossier_id, r.status_at
-),
-
-supplements AS (
-    SELECT sp.dossier_id,
-           count(*) AS supplement_request_count,
-           sum(coalesce(date_diff('second', sp.requested_at, sp.completed_at), 0)) AS supplement_seconds,
-           sum(coalesce(cc.wdi - cr.wdi, 0)) AS supplement_working_days,
-           min(CASE WHEN sp.completed_at IS NULL THEN sp.requested_at END) AS open_supplement_requested_at
-    FROM supplement_pairs sp
-    LEFT JOIN calendar cr ON cr.calendar_date = CAST(sp.requested_at AS DATE)
-    LEFT JOIN calendar cc ON cc.calendar_date = CAST(sp.completed_at AS DATE)
-    GROUP BY sp.dossier_id
-),
-
 dossiers_timeline AS (
     SELECT
-        d.*,
-        t.terminal_status_code,
-        t.terminal_at,
-        coalesce(s.supplement_request_count, 0) AS supplement_request_count,
-        coalesce(s.supplement_seconds, 0) AS supplement_seconds,
-        coalesce(s.supplement_working_days, 0) AS supplement_working_days,
-        coalesce(t.terminal_at, s.open_supplement_requested_at, CAST(DATE '{month}' + INTERVAL 1 MONTH AS TIMESTAMP)) AS end_at,
-        CASE WHEN t.terminal_at IS NULL AND s.open_supplement_requested_at IS NULL
-             THEN CAST(DATE '{month}' + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
-             ELSE CAST(coalesce(t.terminal_at, s.open_supplement_requested_at) AS DATE) END AS end_date,
+        d.* REPLACE (
+            coalesce(d.supplement_request_count, 0) AS supplement_request_count,
+            coalesce(d.supplement_seconds, 0) AS supplement_seconds,
+            coalesce(d.supplement_working_days, 0) AS supplement_working_days,
+            coalesce(d.is_finished, false) AS is_finished),
         coalesce(pf.is_full_online_eligible, false) AS is_full_online_eligible,
         coalesce(pf.requires_paper_result, false) AS requires_paper_result,
         coalesce(pf.has_fee, false) AS procedure_has_fee,
-        coalesce(pf.is_certification_procedure, false) AS is_certification_procedure
+        coalesce(pf.is_certification_procedure, false) AS is_certification_procedure,
+        cl.wdis
     FROM dossiers_valid d
-    LEFT JOIN terminal t ON t.dossier_id = d.dossier_id
-    LEFT JOIN supplements s ON s.dossier_id = d.dossier_id
+    CROSS JOIN calendar_list cl
     LEFT JOIN procedures_assessed pf ON pf.unit_code = d.unit_code AND pf.procedure_code = d.procedure_code
+),
+
+dossiers_ended AS (
+    SELECT
+        *,
+        -- not finished: judged at an open supplement request, or else at the period's end
+        coalesce(terminal_at, open_supplement_requested_at, CAST(DATE '{month}' + INTERVAL 1 MONTH AS TIMESTAMP)) AS end_at,
+        CASE WHEN terminal_at IS NULL AND open_supplement_requested_at IS NULL
+             THEN CAST(DATE '{month}' + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
+             ELSE CAST(coalesce(terminal_at, open_supplement_requested_at) AS DATE) END AS end_date
+    FROM dossiers_timeline
 ),
 
 dossiers_judged AS (
@@ -624,8 +651,7 @@ dossiers_judged AS (
             AS is_received_in_period,
         (x.received_at < CAST(DATE '{month}' + INTERVAL 1 MONTH AS TIMESTAMP)
          AND (x.terminal_at IS NULL OR x.terminal_at >= CAST(DATE '{month}' AS TIMESTAMP))) AS is_handled_in_period,
-        coalesce(x.terminal_status_code IN ('processed', 'result_returned')
-                 AND x.terminal_at >= CAST(DATE '{month}' AS TIMESTAMP), false) AS is_finished_in_period,
+        coalesce(x.is_finished AND x.terminal_at >= CAST(DATE '{month}' AS TIMESTAMP), false) AS is_finished_in_period,
         -- 2.1 on time: > 1 supplement request = overdue; else (end - supplement time) <= due, or
         -- without a due date <= the statutory time; no deadline at all: not on time
         CASE
@@ -641,10 +667,15 @@ dossiers_judged AS (
                 (x.end_at + CAST(-1 * x.supplement_seconds AS BIGINT) * INTERVAL 1 SECOND)
                     <= (x.received_at + CAST(x.statutory_duration AS BIGINT) * INTERVAL 1 MONTH)
             WHEN x.statutory_duration IS NOT NULL AND x.statutory_duration_unit = 'working_day' THEN
-                coalesce(ce.wdi - cr.wdi - x.supplement_working_days <= x.statutory_duration, false)
+                coalesce(
+                    CASE WHEN x.end_date >= DATE '2020-01-01' AND x.end_date < DATE '2031-01-01'
+                         THEN x.wdis[date_diff('day', DATE '2019-12-31', x.end_date)] END
+                    - CASE WHEN CAST(x.received_at AS DATE) >= DATE '2020-01-01' AND CAST(x.received_at AS DATE) < DATE '2031-01-01'
+                           THEN x.wdis[date_diff('day', DATE '2019-12-31', CAST(x.received_at AS DATE))] END
+                    - x.supplement_working_days <= x.statutory_duration, false)
             ELSE false
         END AS is_on_time,
-        CASE WHEN x.terminal_status_code IN ('processed', 'result_returned') AND x.terminal_at >= CAST(DATE '{month}' AS TIMESTAMP)
+        CASE WHEN x.is_finished AND x.terminal_at >= CAST(DATE '{month}' AS TIMESTAMP)
              THEN (date_diff('second', x.received_at, x.terminal_at) - x.supplement_seconds) / CAST(86400 AS DOUBLE)
         END AS processing_days,
         x.is_full_online_eligible,
@@ -655,10 +686,10 @@ dossiers_judged AS (
         coalesce(x.channel = 2, false) AND x.is_full_online_eligible AS is_full_online,
         (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL) AS has_e_result,
         coalesce(x.channel = 2, false) AND (
-            NOT (x.requires_paper_result AND coalesce(x.terminal_status_code IN ('processed', 'result_returned'), false))
+            NOT (x.requires_paper_result AND x.is_finished)
             OR (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL)) AS is_online_with_required_e_result,
         coalesce(x.has_digitised_component, false) AND (
-            NOT (x.requires_paper_result AND coalesce(x.terminal_status_code IN ('processed', 'result_returned'), false))
+            NOT (x.requires_paper_result AND x.is_finished)
             OR (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL)) AS is_digitised,
         coalesce(x.has_reused_digitised_data, false) AS has_reused_digitised_data,
         coalesce(x.has_personal_store_component, false) AS has_personal_store_component,
@@ -670,9 +701,7 @@ dossiers_judged AS (
         coalesce(x.online_payment_method IN (1, 2), false) AS is_paid_online,
         coalesce(x.is_synced_to_portal, false) AS is_synced_to_portal,
         (coalesce(x.has_complaint, false) OR coalesce(x.rating = 'dislike', false)) AS is_complained_or_disliked
-    FROM dossiers_timeline x
-    LEFT JOIN calendar cr ON cr.calendar_date = CAST(x.received_at AS DATE)
-    LEFT JOIN calendar ce ON ce.calendar_date = x.end_date
+    FROM dossiers_ended x
 ),
 
 -- ---------------------------------------------------------------------------------------------
@@ -681,18 +710,18 @@ dossiers_judged AS (
 complaints_text AS (
     SELECT
         __source_id, __source_row,
-        nullif(trim(replace(CAST(complaint_id AS VARCHAR), chr(160), ' ')), '') AS t_complaint_id,
-        nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') AS t_unit_code,
-        nullif(trim(replace(CAST(complaint_type AS VARCHAR), chr(160), ' ')), '') AS t_complaint_type,
-        CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(received_at AS VARCHAR), chr(160), ' ')), '') END AS t_received_at,
-        CASE WHEN typeof(transferred_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(transferred_at AS VARCHAR), chr(160), ' ')), '') END AS t_transferred_at,
-        CASE WHEN typeof(rejected_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(rejected_at AS VARCHAR), chr(160), ' ')), '') END AS t_rejected_at,
-        CASE WHEN typeof(first_supplement_request_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(first_supplement_request_at AS VARCHAR), chr(160), ' ')), '') END AS t_first_supplement_request_at,
-        CASE WHEN typeof(processed_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(processed_at AS VARCHAR), chr(160), ' ')), '') END AS t_processed_at,
-        CASE WHEN typeof(published_at) = 'TIMESTAMP' THEN NULL ELSE nullif(trim(replace(CAST(published_at AS VARCHAR), chr(160), ' ')), '') END AS t_published_at,
-        CASE WHEN typeof(likes) = 'INTEGER' THEN NULL ELSE nullif(trim(replace(CAST(likes AS VARCHAR), chr(160), ' ')), '') END AS t_likes,
-        CASE WHEN typeof(dislikes) = 'INTEGER' THEN NULL ELSE nullif(trim(replace(CAST(dislikes AS VARCHAR), chr(160), ' ')), '') END AS t_dislikes,
-        CASE WHEN typeof(is_re_raised) = 'BOOLEAN' THEN NULL ELSE nullif(trim(replace(CAST(is_re_raised AS VARCHAR), chr(160), ' ')), '') END AS t_is_re_raised,
+        CASE WHEN contains(CAST(complaint_id AS VARCHAR), chr(160)) OR starts_with(CAST(complaint_id AS VARCHAR), ' ') OR ends_with(CAST(complaint_id AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(complaint_id AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(complaint_id AS VARCHAR), '') END AS t_complaint_id,
+        CASE WHEN contains(CAST(unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(unit_code AS VARCHAR), ' ') OR ends_with(CAST(unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(unit_code AS VARCHAR), '') END AS t_unit_code,
+        CASE WHEN contains(CAST(complaint_type AS VARCHAR), chr(160)) OR starts_with(CAST(complaint_type AS VARCHAR), ' ') OR ends_with(CAST(complaint_type AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(complaint_type AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(complaint_type AS VARCHAR), '') END AS t_complaint_type,
+        CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(received_at AS VARCHAR), chr(160)) OR starts_with(CAST(received_at AS VARCHAR), ' ') OR ends_with(CAST(received_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(received_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(received_at AS VARCHAR), '') END END AS t_received_at,
+        CASE WHEN typeof(transferred_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(transferred_at AS VARCHAR), chr(160)) OR starts_with(CAST(transferred_at AS VARCHAR), ' ') OR ends_with(CAST(transferred_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(transferred_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(transferred_at AS VARCHAR), '') END END AS t_transferred_at,
+        CASE WHEN typeof(rejected_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(rejected_at AS VARCHAR), chr(160)) OR starts_with(CAST(rejected_at AS VARCHAR), ' ') OR ends_with(CAST(rejected_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(rejected_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(rejected_at AS VARCHAR), '') END END AS t_rejected_at,
+        CASE WHEN typeof(first_supplement_request_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(first_supplement_request_at AS VARCHAR), chr(160)) OR starts_with(CAST(first_supplement_request_at AS VARCHAR), ' ') OR ends_with(CAST(first_supplement_request_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(first_supplement_request_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(first_supplement_request_at AS VARCHAR), '') END END AS t_first_supplement_request_at,
+        CASE WHEN typeof(processed_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(processed_at AS VARCHAR), chr(160)) OR starts_with(CAST(processed_at AS VARCHAR), ' ') OR ends_with(CAST(processed_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(processed_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(processed_at AS VARCHAR), '') END END AS t_processed_at,
+        CASE WHEN typeof(published_at) = 'TIMESTAMP' THEN NULL ELSE CASE WHEN contains(CAST(published_at AS VARCHAR), chr(160)) OR starts_with(CAST(published_at AS VARCHAR), ' ') OR ends_with(CAST(published_at AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(published_at AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(published_at AS VARCHAR), '') END END AS t_published_at,
+        CASE WHEN typeof(likes) = 'INTEGER' THEN NULL ELSE CASE WHEN contains(CAST(likes AS VARCHAR), chr(160)) OR starts_with(CAST(likes AS VARCHAR), ' ') OR ends_with(CAST(likes AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(likes AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(likes AS VARCHAR), '') END END AS t_likes,
+        CASE WHEN typeof(dislikes) = 'INTEGER' THEN NULL ELSE CASE WHEN contains(CAST(dislikes AS VARCHAR), chr(160)) OR starts_with(CAST(dislikes AS VARCHAR), ' ') OR ends_with(CAST(dislikes AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(dislikes AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(dislikes AS VARCHAR), '') END END AS t_dislikes,
+        CASE WHEN typeof(is_re_raised) = 'BOOLEAN' THEN NULL ELSE CASE WHEN contains(CAST(is_re_raised AS VARCHAR), chr(160)) OR starts_with(CAST(is_re_raised AS VARCHAR), ' ') OR ends_with(CAST(is_re_raised AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(is_re_raised AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(is_re_raised AS VARCHAR), '') END END AS t_is_re_raised,
         CASE WHEN typeof(received_at) = 'TIMESTAMP' THEN TRY_CAST(received_at AS TIMESTAMP) END AS v_received_at,
         CASE WHEN typeof(transferred_at) = 'TIMESTAMP' THEN TRY_CAST(transferred_at AS TIMESTAMP) END AS v_transferred_at,
         CASE WHEN typeof(rejected_at) = 'TIMESTAMP' THEN TRY_CAST(rejected_at AS TIMESTAMP) END AS v_rejected_at,
@@ -717,11 +746,12 @@ complaints_text AS (
 complaints_parsed AS (
     SELECT
         __source_id, __source_row,
-        regexp_replace(t_complaint_id, '^''', '') AS complaint_id,
-        CASE WHEN regexp_full_match(regexp_replace(t_unit_code, '^''', ''), '\d')
-             THEN '0' || regexp_replace(t_unit_code, '^''', '')
-             ELSE regexp_replace(t_unit_code, '^''', '') END AS unit_code,
-        regexp_replace(t_complaint_type, '^''', '') AS complaint_type,
+        CASE WHEN starts_with(t_complaint_id, '''') THEN substr(t_complaint_id, 2) ELSE t_complaint_id END AS complaint_id,
+        CASE WHEN length(CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) = 1
+              AND (CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) BETWEEN '0' AND '9'
+             THEN '0' || CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END
+             ELSE CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END END AS unit_code,
+        CASE WHEN starts_with(t_complaint_type, '''') THEN substr(t_complaint_type, 2) ELSE t_complaint_type END AS complaint_type,
         CASE WHEN k_received_at THEN v_received_at ELSE try_strptime(t_received_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS received_at,
         CASE WHEN k_transferred_at THEN v_transferred_at ELSE try_strptime(t_transferred_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS transferred_at,
         CASE WHEN k_rejected_at THEN v_rejected_at ELSE try_strptime(t_rejected_at, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%d %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']) END AS rejected_at,
@@ -829,7 +859,8 @@ dossier_measures AS (
         sum(CASE WHEN is_handled_in_period AND NOT is_on_time THEN 1 ELSE 0 END) AS dossiers_handled_overdue,
         sum(CASE WHEN is_handled_in_period AND is_complained_or_disliked THEN 1 ELSE 0 END) AS dossiers_handled_complained_or_disliked,
         sum(CASE WHEN is_finished_in_period THEN 1 ELSE 0 END) AS dossiers_finished,
-        sum(CASE WHEN is_finished_in_period THEN processing_days ELSE 0 END) AS finished_processing_days,
+        CAST(sum(CAST(CASE WHEN is_finished_in_period THEN processing_days ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE)
+            AS finished_processing_days,
         sum(CASE WHEN is_received_in_period AND is_full_online_eligible THEN 1 ELSE 0 END) AS dossiers_received_full_online_eligible,
         sum(CASE WHEN is_received_in_period AND is_full_online THEN 1 ELSE 0 END) AS dossiers_full_online,
         sum(CASE WHEN is_received_in_period AND is_online_with_required_e_result THEN 1 ELSE 0 END) AS dossiers_received_online,
@@ -993,19 +1024,21 @@ scored AS (
 SELECT
     s.unit_code,
     any_value(s.unit_level) AS unit_level,
-    sum(CASE WHEN s.group_code = 'CKMB' THEN s.points END) AS ckmb_points,
-    sum(CASE WHEN s.group_code = 'TDGQ' THEN s.points END) AS tdgq_points,
-    sum(CASE WHEN s.group_code = 'CLGQ' THEN s.points END) AS clgq_points,
-    sum(CASE WHEN s.group_code = 'TTTT' THEN s.points END) AS tttt_points,
-    sum(CASE WHEN s.group_code = 'MDSH' THEN s.points END) AS mdsh_points,
-    sum(CASE WHEN s.group_code = 'MDHL' THEN s.points END) AS mdhl_points,
-    sum(CASE WHEN gr.decision_group_no = 1 THEN s.points END) AS group_1_points,
-    sum(CASE WHEN gr.decision_group_no = 2 THEN s.points END) AS group_2_points,
-    sum(CASE WHEN gr.decision_group_no = 3 THEN s.points END) AS group_3_points,
-    sum(CASE WHEN gr.decision_group_no = 4 THEN s.points END) AS group_4_points,
-    sum(CASE WHEN gr.decision_group_no = 5 THEN s.points END) AS group_5_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'CKMB' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS ckmb_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'TDGQ' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS tdgq_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'CLGQ' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS clgq_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'TTTT' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS tttt_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'MDSH' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS mdsh_points,
+    CAST(sum(CAST(CASE WHEN s.group_code = 'MDHL' THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS mdhl_points,
+    CAST(sum(CAST(CASE WHEN gr.decision_group_no = 1 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_1_points,
+    CAST(sum(CAST(CASE WHEN gr.decision_group_no = 2 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_2_points,
+    CAST(sum(CAST(CASE WHEN gr.decision_group_no = 3 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_3_points,
+    CAST(sum(CAST(CASE WHEN gr.decision_group_no = 4 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_4_points,
+    CAST(sum(CAST(CASE WHEN gr.decision_group_no = 5 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_5_points,
     sum(CASE WHEN s.points IS NOT NULL THEN s.max_points END) AS applicable_max_points,
-    sum(s.points) AS total_score_unrounded
+    CAST(sum(CAST(s.points AS DECIMAL(38, 12))) AS DOUBLE) AS total_score_unrounded
+-- sums of points in exact DECIMAL(38, 12), cast back (the models' exact_sum macro: the total
+-- does not depend on the order rows are added in)
 FROM scored s
 LEFT JOIN groups_766 gr ON gr.methodology_version = s.methodology_version AND gr.group_code = s.group_code
 GROUP BY s.unit_code

@@ -36,11 +36,11 @@ COLLAPSE_RATIO = 0.3  # volume below 30 % of the unit's mean of its previous 3 m
 PANDAS_TYPES = {
     "TIMESTAMP": ["datetime64[us]", "datetime64[ns]", "object"],
     "DATE": ["datetime64[us]", "datetime64[ns]", "datetime64[s]", "object"],
-    "BOOLEAN": ["bool", "boolean", "object"],
-    "SMALLINT": ["int16", "Int16", "float64", "object"],
-    "INTEGER": ["int32", "Int32", "float64", "object"],
-    "BIGINT": ["int64", "Int64", "float64", "object"],
-    "DOUBLE": ["float64", "Float64", "object"],
+    "BOOLEAN": ["bool", "BooleanDtype", "object"],
+    "SMALLINT": ["int16", "Int16Dtype", "float64", "object"],
+    "INTEGER": ["int32", "Int32Dtype", "float64", "object"],
+    "BIGINT": ["int64", "Int64Dtype", "float64", "object"],
+    "DOUBLE": ["float64", "Float64Dtype", "object"],
 }
 
 # Pair rules on valid rows (column A >= column B), by kind.
@@ -81,7 +81,8 @@ def valid_rows_suite(kind: ExtractKind) -> gx.ExpectationSuite:
         base = f.sql_type.split("(")[0]
         if base != "VARCHAR":
             # Text needs no type check (anything reads as text), and GX 1.24 cannot name pandas
-            # 3's `str` dtype (StringDtype with NaN) in a type list.
+            # 3's `str` dtype (StringDtype with NaN) in a type list. Nullable extension types are named
+            # by their pandas class (`Int16Dtype`), which GX resolves with getattr(pandas, name).
             types = PANDAS_TYPES["DOUBLE" if base == "DECIMAL" else base]
             suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInTypeList(
                 column=f.name, type_list=types, meta=_blocking(True, why)))

@@ -72,7 +72,7 @@ FROM (
   SELECT filename, unnest(items) AS it, generate_subscripts(items, 1) AS n
   FROM read_json({files}, columns = {{items: 'STRUCT({struct})[]'}}, filename = true,
                  format = 'auto', compression = 'gzip',
-                 maximum_object_size = 268435456)  -- pages of 20 000 dossiers exceed the 16 MB default
+                 maximum_object_size = 67108864)  -- a 20 000-dossier page (~12 MB) nears the 16 MB default
 ) AS pages
 JOIN (VALUES {ids}) AS m(filename, source_id) USING (filename)
 """

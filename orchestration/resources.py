@@ -39,3 +39,9 @@ class PortalResource(dg.ConfigurableResource):
 
     def configured_url(self) -> str:
         return self.base_url or os.environ.get("DXMON_PORTAL_URL", "")
+
+    def token(self) -> str:
+        token = os.environ.get(self.token_env_var, "").strip()
+        if not token:
+            raise ValueError(f"the portal at {self.configured_url()} needs a bearer token: set {self.token_env_var}")
+        return token

@@ -30,12 +30,13 @@ def fetch_portal_month(portal: PortalResource, month: str, log) -> dict:
         return {"portal": "not configured"}
     from ingestion.national_portal import PortalClient
 
-    client = PortalClient.from_env(base_url=url, token_env_var=portal.token_env_var)
     pages = {}
-    for kind in EXTRACT_KINDS.values():
-        result = client.fetch_month(kind.name, month, portal_archive_dir())
-        pages[kind.name] = len(result.pages)
-        log.info(f"portal {kind.name} {month}: {len(result.pages)} pages archived")
+    with PortalClient(url, portal.token()) as client:
+        for kind in EXTRACT_KINDS.values():
+            result = client.fetch_month(kind.name, month, portal_archive_dir())
+            pages[kind.name] = len(result.pages)
+            log.info(f"portal {kind.name} {month}: {len(result.pages)} pages archived "
+                     f"({result.fetched_pages} fetched now)")
     return pages
 
 

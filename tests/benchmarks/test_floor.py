@@ -119,5 +119,5 @@ def test_floor_gives_the_pipeline_scores(month, fmt, provinces, demo, job, tmp_p
     assert set(floor) == set(pipeline), (
         f"only in pipeline: {sorted(set(pipeline) - set(floor))}; only in floor: {sorted(set(floor) - set(pipeline))}"
     )
-    assert not (set(floor) & unscored)
+    assert not (set(floor) & set(unscored))
     assert differences(pipeline, floor) == []

@@ -39,7 +39,9 @@ def good_month(folder_month=MONTH, units=("01", "79", "BTC"), per_unit=30, prefi
     for unit in units:
         for i in range(per_unit):
             did = f"{prefix}{unit}.{i}"
-            dossiers.append(row("dossiers", dossier_id=did, parent_unit_code=unit,
+            # every tenth dossier without channel and payment method: nullable integer columns
+            empty = {"channel": "", "online_payment_method": ""} if i % 10 == 0 else {}
+            dossiers.append(row("dossiers", dossier_id=did, parent_unit_code=unit, **empty,
                                 received_at=f"{folder_month}-03 09:00:00", due_at=f"{folder_month}-10 17:00:00",
                                 submitted_at=f"{folder_month}-03 08:00:00", synced_at=f"{folder_month}-03 09:05:00"))
             history.append(row("dossier_status_history", dossier_id=did, parent_unit_code=unit,

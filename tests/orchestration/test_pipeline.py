@@ -3,6 +3,7 @@ on loopback, real GX, real dbt builds into a temporary DuckDB file, real publica
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
@@ -83,13 +84,19 @@ def test_one_month_then_rerun_gives_identical_marts(data_root, pipeline):
     assert quarantined > 0  # the generator's planted defects
 
 
-def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, pipeline):
+def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, demo, pipeline):
     result = pipeline(tags=range_tags("2025-06", "2025-07"))
     dbt_steps = [e for e in result.all_events if e.event_type_value == "STEP_START" and "service_index_dbt_models" in (e.step_key or "")]
     assert len(dbt_steps) == 1  # one dbt invocation for the range
     counts = dict(mart(data_root, "SELECT strftime(period_month, '%Y-%m'), count(*) FROM marts.rpt_service_ranking_monthly "
                                   "WHERE unit_level = 'province' AND NOT is_backcast GROUP BY 1"))
-    assert counts == {"2025-06": 63, "2025-07": 34}
+    # the demo plants one province that sends nothing in June: it is flagged and not ranked
+    missing = json.loads((demo / "manifest.json").read_text())["anomalies"]["missing_unit"]
+    assert missing["month"] == "2025-06"
+    assert counts == {"2025-06": 62, "2025-07": 34}
+    flagged = mart(data_root, "SELECT details FROM meta.validation_results WHERE suite_name = 'dossiers_unit_completeness' "
+                              "AND NOT success AND period_month = DATE '2025-06-01'")
+    assert any(missing["unit_code"] in d for (d,) in flagged)
     backcast = mart(data_root, "SELECT count(*) FROM marts.rpt_service_ranking_monthly WHERE is_backcast "
                                "AND unit_level = 'province' AND period_month = DATE '2025-06-01'")[0][0]
     assert backcast == 34
@@ -115,11 +122,10 @@ def test_blocking_failure_withholds_the_month_from_publication(data_root, pipeli
     # July's dossier file replaced by one whose channel column is garbage in every row
     july = data_root / "landing" / "2025-07"
     dossiers = next(july.glob("dossiers_*"))
-    con = duckdb.connect()
-    frame = con.execute(f"SELECT * REPLACE ('web' AS channel) FROM read_csv('{dossiers}', all_varchar=true)")
     bad = july / "dossiers_2025-07.csv"
+    duckdb.sql(f"COPY (SELECT * REPLACE ('web' AS channel) FROM read_csv('{dossiers}', all_varchar=true)) "
+               f"TO '{bad}' (HEADER)")
     dossiers.unlink()
-    frame.write_csv(str(bad))
     pipeline(tags=range_tags("2025-06", "2025-07"))
     status = dict(mart(data_root, "SELECT strftime(period_month, '%Y-%m'), is_publishable FROM meta.period_status"))
     assert status == {"2025-06": True, "2025-07": False}
