@@ -453,9 +453,30 @@ dossier_statuses AS (
 
 dossiers_checked AS (
     -- rows passing the row rules, with a unit valid in the month and no status before reception
-    SELECT d.*, a.unit_code, a.unit_level,
-           d.dossier_id IN (SELECT dossier_id FROM repeated_ids) AS is_repeated,
-           s.* EXCLUDE (dossier_id, first_status_at)
+    -- (the dossier's own facts as flags already: narrow rows through the joins below)
+    SELECT
+        d.dossier_id, d.__source_id, d.__source_row,
+        d.dossier_id IN (SELECT dossier_id FROM repeated_ids) AS is_repeated,
+        a.unit_code, a.unit_level, d.procedure_code,
+        d.received_at, d.due_at, d.statutory_duration, d.statutory_duration_unit,
+        -- channel: 1 in person (or empty), 2 online, 3 post
+        coalesce(d.channel = 2, false) AS is_online_submission,
+        (d.result_code IS NOT NULL AND d.result_file_url IS NOT NULL) AS has_e_result,
+        coalesce(d.has_digitised_component, false) AS has_digitised_component,
+        coalesce(d.has_reused_digitised_data, false) AS has_reused_digitised_data,
+        coalesce(d.has_personal_store_component, false) AS has_personal_store_component,
+        -- 4.5b: VNeID-authenticated, a population-database record, or data from the personal store
+        (coalesce(d.is_vneid_authenticated, false) OR d.population_db_code IS NOT NULL
+         OR coalesce(d.has_personal_store_component, false)) AS uses_population_db,
+        coalesce(d.is_electronic_certified_copy, false) AS is_electronic_certified_copy,
+        -- 3.5a: fee data synced (a non-zero fee); 3.6 leaves out dossiers whose fee list is all 0
+        coalesce(d.fee_amount <> 0, false) AS has_fee_data,
+        (d.fee_amount IS NULL OR d.fee_amount <> 0) AS fee_not_all_zero,
+        coalesce(d.online_payment_method IN (1, 2), false) AS is_paid_online,
+        coalesce(d.is_synced_to_portal, false) AS is_synced_to_portal,
+        -- 5.4: the dossier drew a complaint or a dislike
+        (coalesce(d.has_complaint, false) OR coalesce(d.rating = 'dislike', false)) AS is_complained_or_disliked,
+        s.* EXCLUDE (dossier_id, first_status_at)
     FROM dossiers_raw d
     JOIN attribution a ON a.reported_code = d.parent_unit_code
     LEFT JOIN dossier_statuses s ON s.dossier_id = d.dossier_id
@@ -680,27 +701,25 @@ dossiers_judged AS (
         END AS processing_days,
         x.is_full_online_eligible,
         x.requires_paper_result,
-        x.procedure_has_fee,
         x.is_certification_procedure,
-        coalesce(x.channel = 2, false) AS is_online_submission,
-        coalesce(x.channel = 2, false) AND x.is_full_online_eligible AS is_full_online,
-        (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL) AS has_e_result,
-        coalesce(x.channel = 2, false) AND (
-            NOT (x.requires_paper_result AND x.is_finished)
-            OR (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL)) AS is_online_with_required_e_result,
-        coalesce(x.has_digitised_component, false) AND (
-            NOT (x.requires_paper_result AND x.is_finished)
-            OR (x.result_code IS NOT NULL AND x.result_file_url IS NOT NULL)) AS is_digitised,
-        coalesce(x.has_reused_digitised_data, false) AS has_reused_digitised_data,
-        coalesce(x.has_personal_store_component, false) AS has_personal_store_component,
-        (coalesce(x.is_vneid_authenticated, false) OR x.population_db_code IS NOT NULL
-         OR coalesce(x.has_personal_store_component, false)) AS uses_population_db,
-        coalesce(x.is_electronic_certified_copy, false) AS is_electronic_certified_copy,
-        coalesce(x.fee_amount <> 0, false) AS has_fee_data,
-        x.procedure_has_fee AND (x.fee_amount IS NULL OR x.fee_amount <> 0) AS is_fee_dossier,
-        coalesce(x.online_payment_method IN (1, 2), false) AS is_paid_online,
-        coalesce(x.is_synced_to_portal, false) AS is_synced_to_portal,
-        (coalesce(x.has_complaint, false) OR coalesce(x.rating = 'dislike', false)) AS is_complained_or_disliked
+        x.is_online_submission,
+        -- 766 group 4 (CLGQ): full-process online = submitted online to a procedure eligible for it
+        x.is_online_submission AND x.is_full_online_eligible AS is_full_online,
+        x.has_e_result,
+        -- 3.3 / 4.2: online / digitised, with an e-result where a paper result is required (once finished)
+        x.is_online_submission AND (NOT (x.requires_paper_result AND x.is_finished) OR x.has_e_result)
+            AS is_online_with_required_e_result,
+        x.has_digitised_component AND (NOT (x.requires_paper_result AND x.is_finished) OR x.has_e_result)
+            AS is_digitised,
+        x.has_reused_digitised_data,
+        x.has_personal_store_component,
+        x.uses_population_db,
+        x.is_electronic_certified_copy,
+        x.has_fee_data,
+        x.procedure_has_fee AND x.fee_not_all_zero AS is_fee_dossier,
+        x.is_paid_online,
+        x.is_synced_to_portal,
+        x.is_complained_or_disliked
     FROM dossiers_ended x
 ),
 

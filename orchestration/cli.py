@@ -139,8 +139,10 @@ def print_outputs() -> None:
         print(f"  months published: {', '.join(info['published_months'])}")
         for month, why in info.get("withheld_months", {}).items():
             print(f"  month withheld: {month}: {why}")
-    print(f"  try: duckdb {published / 'dxmon_published.duckdb'} "
-          "\"select * from rpt_service_ranking_monthly where rank <= 3 order by period_month, unit_level, rank\"")
+    print("  query it (read-only, safe while the pipeline runs):\n"
+          f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published / 'dxmon_published.duckdb'}', "
+          "read_only=True).sql('select period_month, unit_level, rank, unit_name, total_score, band "
+          "from rpt_service_ranking_monthly where not is_backcast and rank <= 3 order by 1, 2, 3'))\"")
 
 
 # ------------------------------------------------------------------------------------------
