@@ -3,14 +3,15 @@
 -- total_score_unrounded) straight from the month's landing files and the dbt seeds. No
 -- intermediate tables, no Python loops: the baseline a hand-written SQL would be.
 --
--- Placeholders (filled by benchmarks/floor.py):
---   {month}   first day of the month, e.g. 2025-08-01
---   {seeds}   the dbt_project/seeds folder (read with read_csv and explicit types)
---   {landing} the month's landing folder; floor.py turns its files into the four relations
---   {source_dossiers}, {source_dossier_status_history}, {source_procedures}, {source_complaints}:
+-- Placeholders, each written as its name in curly braces (filled by benchmarks/floor.py; the
+-- names are not braced in these comments, where a filled-in value would break out of the line):
+--   month     first day of the month, e.g. 2025-08-01
+--   seeds     the dbt_project/seeds folder (read with read_csv and explicit types)
+--   landing   the month's landing folder, which floor.py turns into the four relations
+--   source_dossiers, source_dossier_status_history, source_procedures, source_complaints:
 --             every file of the kind with the contract's column names as found in the file
---             (Parquet: typed; CSV: all text), plus __source_id (the pipeline's source id,
---             which orders duplicates) and __source_row (1-based row within the file).
+--             (Parquet: typed; CSV: all text), plus __source_id (the loader's source id, which
+--             orders duplicates) and __source_row (1-based row within the file).
 --
 -- What it reproduces, and where the pipeline does it:
 --   * row rules (expectations/row_rules.py): per-row rules (missing required field, unreadable
@@ -21,7 +22,9 @@
 --     dossier, duplicate keys keeping the first valid occurrence by source_id, source_row).
 --     A column whose file type is the contract type is taken as is; any other is read from its
 --     text exactly as the loader does. `typeof(column)` is a constant, so DuckDB folds the
---     CASEs below away and typed Parquet columns are never converted to text.
+--     CASEs below away and typed Parquet columns are never converted to text. The loader's text
+--     cleaning (trim, non-breaking spaces, a leading apostrophe, a one-digit unit code) is written
+--     with plain string functions, which give the same values as its regular expressions.
 --   * int_unit_codes_attributed, int_calendar_working_days, int_procedures_assessed,
 --     int_dossiers_timed, int_complaints_timed, int_service_measures_aggregated (as reported),
 --     int_service_index_scored and fct_service_index_monthly (as reported).
@@ -149,7 +152,8 @@ calendar AS (
 ),
 
 -- ---------------------------------------------------------------------------------------------
--- Dossiers: parse and per-row rules
+-- Dossiers: parse and per-row rules. NOT MATERIALIZED: the file is read twice (every column for
+-- the rules; the id and reception alone for the per-id counts) rather than stored in between.
 
 dossiers_text AS NOT MATERIALIZED (
     SELECT
@@ -435,17 +439,18 @@ dossier_statuses AS (
         coalesce(processed_at, returned_at, closed_at) AS terminal_at,
         (processed_at IS NOT NULL OR returned_at IS NOT NULL) AS is_finished,
         coalesce(len(requests), 0) AS supplement_request_count,
-        coalesce(list_sum(list_transform(requests, r ->
-            coalesce(date_diff('second', r, list_min(list_filter(completions, c -> c >= r))), 0))), 0)
+        CASE WHEN requests IS NULL THEN 0 ELSE list_sum(list_transform(requests, r ->
+            coalesce(date_diff('second', r, list_min(list_filter(completions, c -> c >= r))), 0))) END
             AS supplement_seconds,
-        coalesce(list_sum(list_transform(requests, r -> coalesce(
+        CASE WHEN requests IS NULL THEN 0 ELSE list_sum(list_transform(requests, r -> coalesce(
             CASE WHEN CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE) >= DATE '2020-01-01'
                   AND CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE) < DATE '2031-01-01'
                  THEN wdis[date_diff('day', DATE '2019-12-31', CAST(list_min(list_filter(completions, c -> c >= r)) AS DATE))] END
             - CASE WHEN CAST(r AS DATE) >= DATE '2020-01-01' AND CAST(r AS DATE) < DATE '2031-01-01'
-                   THEN wdis[date_diff('day', DATE '2019-12-31', CAST(r AS DATE))] END, 0))), 0)
+                   THEN wdis[date_diff('day', DATE '2019-12-31', CAST(r AS DATE))] END, 0))) END
             AS supplement_working_days,
-        list_min(list_filter(requests, r -> list_min(list_filter(completions, c -> c >= r)) IS NULL))
+        CASE WHEN requests IS NOT NULL THEN
+            list_min(list_filter(requests, r -> list_min(list_filter(completions, c -> c >= r)) IS NULL)) END
             AS open_supplement_requested_at
     FROM (SELECT * REPLACE (list_distinct(requests) AS requests) FROM status_facts)
     CROSS JOIN calendar_list
@@ -485,7 +490,8 @@ dossiers_checked AS (
 ),
 
 dossiers_valid AS (
-    -- duplicate ids: the first valid occurrence by source and row stays
+    -- duplicate ids: the first valid occurrence by source and row stays (the window only runs
+    -- over the few rows of repeated ids)
     SELECT * FROM dossiers_checked WHERE NOT is_repeated
     UNION ALL
     SELECT * FROM dossiers_checked WHERE is_repeated
@@ -1040,6 +1046,8 @@ scored AS (
     ) AS g
 )
 
+-- Sums of points in exact DECIMAL(38, 12), cast back (the models' exact_sum macro): the total does
+-- not depend on the order rows are added in, and equals the pipeline's to the bit.
 SELECT
     s.unit_code,
     any_value(s.unit_level) AS unit_level,
@@ -1056,8 +1064,6 @@ SELECT
     CAST(sum(CAST(CASE WHEN gr.decision_group_no = 5 THEN s.points END AS DECIMAL(38, 12))) AS DOUBLE) AS group_5_points,
     sum(CASE WHEN s.points IS NOT NULL THEN s.max_points END) AS applicable_max_points,
     CAST(sum(CAST(s.points AS DECIMAL(38, 12))) AS DOUBLE) AS total_score_unrounded
--- sums of points in exact DECIMAL(38, 12), cast back (the models' exact_sum macro: the total
--- does not depend on the order rows are added in)
 FROM scored s
 LEFT JOIN groups_766 gr ON gr.methodology_version = s.methodology_version AND gr.group_code = s.group_code
 GROUP BY s.unit_code
