@@ -15,9 +15,9 @@ Turning the landing folder into the SQL's four source relations follows the load
 (.csv, .csv.gz, .parquet), column names are matched after the loader's normalisation, CSV is read
 as text (the SQL parses it like the row rules), a file missing a contract column is skipped (the
 loader quarantines it), a file with the same content as an earlier one is skipped, and each row
-carries the loader's source id (`file:<month>:<kind>:<sha256[:16]>`) and 1-based row number, which
-order duplicate keys. The sha256 is only computed when a kind has more than one file (with one
-file the order of duplicates is the row order alone).
+carries the rank of its file's source id as the loader names it (`file:<month>:<kind>:<sha256[:16]>`)
+and its 1-based row number, which order duplicate keys. The sha256 is only computed when a kind has
+more than one file (with one file the order of duplicates is the row order alone).
 """
 
 from __future__ import annotations
@@ -106,12 +106,12 @@ def source_relations(con: duckdb.DuckDBPyConnection, landing: Path, month: str) 
             files[kind.name].append(path.resolve())
     relations = {}
     for name, kind in EXTRACT_KINDS.items():
-        selects, seen = [], set()
+        loaded: dict[str, tuple[Path, str, str, str]] = {}  # source id -> file, columns, reader, row
         for path in files[name]:
             sha = _sha256(path) if len(files[name]) > 1 else ""
             source_id = f"file:{month}:{name}:{sha[:16]}"
-            if source_id in seen and sha:
-                notes.append(f"skipped {path.name}: same content as an earlier file")
+            if source_id in loaded:
+                notes.append(f"skipped {path.name}: same content as {loaded[source_id][0].name}")
                 continue
             reader, row_expr = _reader(path)
             try:
@@ -124,15 +124,16 @@ def source_relations(con: duckdb.DuckDBPyConnection, landing: Path, month: str) 
             if missing:
                 notes.append(f"skipped {path.name}: missing column(s) {', '.join(missing)}")
                 continue
-            seen.add(source_id)
             cols = ", ".join(f"{quote_ident(by_name[f])} AS {quote_ident(f)}" for f in kind.field_names)
-            selects.append(
-                f"SELECT {cols}, {sql_str(source_id)} AS __source_id, CAST({row_expr} AS BIGINT) AS __source_row "
-                f"FROM {reader}"
-            )
+            loaded[source_id] = (path, cols, reader, row_expr)
+        # duplicates keep the row of the first source id (then row): each file carries its rank
+        selects = [
+            f"SELECT {cols}, {rank} AS __source_order, CAST({row_expr} AS BIGINT) AS __source_row FROM {reader}"
+            for rank, (_, (_, cols, reader, row_expr)) in enumerate(sorted(loaded.items()), start=1)
+        ]
         if not selects:  # no file of this kind: an empty text relation
             cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(f)}" for f in kind.field_names)
-            selects.append(f"SELECT {cols}, CAST(NULL AS VARCHAR) AS __source_id, "
+            selects.append(f"SELECT {cols}, CAST(NULL AS INTEGER) AS __source_order, "
                            f"CAST(NULL AS BIGINT) AS __source_row WHERE false")
         relations[name] = "(" + "\nUNION ALL BY NAME\n".join(selects) + ")"
     return relations, notes

@@ -10,8 +10,9 @@
 --   landing   the month's landing folder, which floor.py turns into the four relations
 --   source_dossiers, source_dossier_status_history, source_procedures, source_complaints:
 --             every file of the kind with the contract's column names as found in the file
---             (Parquet: typed; CSV: all text), plus __source_id (the loader's source id, which
---             orders duplicates) and __source_row (1-based row within the file).
+--             (Parquet: typed; CSV: all text), plus __source_order (the rank of the file's source
+--             id as the loader names it, file:<month>:<kind>:<sha256[:16]>, among the kind's
+--             files) and __source_row (1-based row within the file): the order of duplicates.
 --
 -- What it reproduces, and where the pipeline does it:
 --   * row rules (expectations/row_rules.py): per-row rules (missing required field, unreadable
@@ -157,7 +158,7 @@ calendar AS (
 
 dossiers_text AS NOT MATERIALIZED (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN contains(CAST(dossier_id AS VARCHAR), chr(160)) OR starts_with(CAST(dossier_id AS VARCHAR), ' ') OR ends_with(CAST(dossier_id AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(dossier_id AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(dossier_id AS VARCHAR), '') END AS t_dossier_id,
         CASE WHEN contains(CAST(procedure_code AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_code AS VARCHAR), ' ') OR ends_with(CAST(procedure_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_code AS VARCHAR), '') END AS t_procedure_code,
         CASE WHEN contains(CAST(handling_agency_code AS VARCHAR), chr(160)) OR starts_with(CAST(handling_agency_code AS VARCHAR), ' ') OR ends_with(CAST(handling_agency_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(handling_agency_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(handling_agency_code AS VARCHAR), '') END AS t_handling_agency_code,
@@ -220,7 +221,7 @@ dossiers_text AS NOT MATERIALIZED (
 
 dossiers_parsed AS NOT MATERIALIZED (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN starts_with(t_dossier_id, '''') THEN substr(t_dossier_id, 2) ELSE t_dossier_id END AS dossier_id,
         CASE WHEN starts_with(t_procedure_code, '''') THEN substr(t_procedure_code, 2) ELSE t_procedure_code END AS procedure_code,
         CASE WHEN starts_with(t_handling_agency_level, '''') THEN substr(t_handling_agency_level, 2) ELSE t_handling_agency_level END AS handling_agency_level,
@@ -300,7 +301,7 @@ dossiers_parsed AS NOT MATERIALIZED (
 dossiers_raw AS NOT MATERIALIZED (
     -- every dossier row with its parsed values and whether a per-row rule rejects it
     SELECT
-        __source_id, __source_row, dossier_id, procedure_code, parent_unit_code, received_at, due_at,
+        __source_order, __source_row, dossier_id, procedure_code, parent_unit_code, received_at, due_at,
         statutory_duration, statutory_duration_unit, channel, has_digitised_component,
         has_reused_digitised_data, has_personal_store_component, result_code, result_file_url,
         is_vneid_authenticated, population_db_code, fee_amount, online_payment_method,
@@ -460,7 +461,7 @@ dossiers_checked AS (
     -- rows passing the row rules, with a unit valid in the month and no status before reception
     -- (the dossier's own facts as flags already: narrow rows through the joins below)
     SELECT
-        d.dossier_id, d.__source_id, d.__source_row,
+        d.dossier_id, d.__source_order, d.__source_row,
         d.dossier_id IN (SELECT dossier_id FROM repeated_ids) AS is_repeated,
         a.unit_code, a.unit_level, d.procedure_code,
         d.received_at, d.due_at, d.statutory_duration, d.statutory_duration_unit,
@@ -492,10 +493,10 @@ dossiers_checked AS (
 dossiers_valid AS (
     -- duplicate ids: the first valid occurrence by source and row stays (the window only runs
     -- over the few rows of repeated ids)
-    SELECT * FROM dossiers_checked WHERE NOT is_repeated
+    SELECT * EXCLUDE (is_repeated) FROM dossiers_checked WHERE NOT is_repeated
     UNION ALL
-    SELECT * FROM dossiers_checked WHERE is_repeated
-    QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY __source_id, __source_row) = 1
+    SELECT * EXCLUDE (is_repeated) FROM dossiers_checked WHERE is_repeated
+    QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY __source_order, __source_row) = 1
 ),
 
 -- ---------------------------------------------------------------------------------------------
@@ -503,7 +504,7 @@ dossiers_valid AS (
 
 procedures_text AS (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN contains(CAST(unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(unit_code AS VARCHAR), ' ') OR ends_with(CAST(unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(unit_code AS VARCHAR), '') END AS t_unit_code,
         CASE WHEN contains(CAST(procedure_code AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_code AS VARCHAR), ' ') OR ends_with(CAST(procedure_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_code AS VARCHAR), '') END AS t_procedure_code,
         CASE WHEN contains(CAST(procedure_name AS VARCHAR), chr(160)) OR starts_with(CAST(procedure_name AS VARCHAR), ' ') OR ends_with(CAST(procedure_name AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(procedure_name AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(procedure_name AS VARCHAR), '') END AS t_procedure_name,
@@ -540,7 +541,7 @@ procedures_text AS (
 
 procedures_parsed AS (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN length(CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) = 1
               AND (CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) BETWEEN '0' AND '9'
              THEN '0' || CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END
@@ -599,7 +600,7 @@ procedures_valid AS (
             ELSE false
         END
     -- duplicate (unit_code, procedure_code) as reported: the first occurrence stays
-    QUALIFY row_number() OVER (PARTITION BY p.unit_code, p.procedure_code ORDER BY p.__source_id, p.__source_row) = 1
+    QUALIFY row_number() OVER (PARTITION BY p.unit_code, p.procedure_code ORDER BY p.__source_order, p.__source_row) = 1
 ),
 
 procedures_assessed AS (
@@ -734,7 +735,7 @@ dossiers_judged AS (
 
 complaints_text AS (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN contains(CAST(complaint_id AS VARCHAR), chr(160)) OR starts_with(CAST(complaint_id AS VARCHAR), ' ') OR ends_with(CAST(complaint_id AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(complaint_id AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(complaint_id AS VARCHAR), '') END AS t_complaint_id,
         CASE WHEN contains(CAST(unit_code AS VARCHAR), chr(160)) OR starts_with(CAST(unit_code AS VARCHAR), ' ') OR ends_with(CAST(unit_code AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(unit_code AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(unit_code AS VARCHAR), '') END AS t_unit_code,
         CASE WHEN contains(CAST(complaint_type AS VARCHAR), chr(160)) OR starts_with(CAST(complaint_type AS VARCHAR), ' ') OR ends_with(CAST(complaint_type AS VARCHAR), ' ') THEN nullif(trim(replace(CAST(complaint_type AS VARCHAR), chr(160), ' ')), '') ELSE nullif(CAST(complaint_type AS VARCHAR), '') END AS t_complaint_type,
@@ -770,7 +771,7 @@ complaints_text AS (
 
 complaints_parsed AS (
     SELECT
-        __source_id, __source_row,
+        __source_order, __source_row,
         CASE WHEN starts_with(t_complaint_id, '''') THEN substr(t_complaint_id, 2) ELSE t_complaint_id END AS complaint_id,
         CASE WHEN length(CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) = 1
               AND (CASE WHEN starts_with(t_unit_code, '''') THEN substr(t_unit_code, 2) ELSE t_unit_code END) BETWEEN '0' AND '9'
@@ -819,7 +820,7 @@ complaints_valid AS (
             WHEN likes < 0 OR dislikes < 0 THEN true
             ELSE false
         END
-    QUALIFY row_number() OVER (PARTITION BY c.complaint_id ORDER BY c.__source_id, c.__source_row) = 1
+    QUALIFY row_number() OVER (PARTITION BY c.complaint_id ORDER BY c.__source_order, c.__source_row) = 1
 ),
 
 complaints_as_of_month_end AS (
@@ -873,10 +874,13 @@ complaints_judged AS (
 -- ---------------------------------------------------------------------------------------------
 -- Measures per unit (int_service_measures_aggregated, as reported)
 
-dossier_measures AS (
+dossier_measures_by_procedure AS (
+    -- one pass over the dossiers: every dossier measure per unit and procedure, and the counts
+    -- the procedure-level ratios need (3.2, 3.5a, 3.5b, 4.5a: dossiers received in the month)
     SELECT
         unit_code,
         any_value(unit_level) AS unit_level,
+        procedure_code,
         sum(CASE WHEN is_received_in_period THEN 1 ELSE 0 END) AS dossiers_received,
         sum(CASE WHEN is_received_in_period AND is_synced_to_portal THEN 1 ELSE 0 END) AS dossiers_received_synced,
         sum(CASE WHEN is_handled_in_period THEN 1 ELSE 0 END) AS dossiers_handled,
@@ -884,7 +888,7 @@ dossier_measures AS (
         sum(CASE WHEN is_handled_in_period AND NOT is_on_time THEN 1 ELSE 0 END) AS dossiers_handled_overdue,
         sum(CASE WHEN is_handled_in_period AND is_complained_or_disliked THEN 1 ELSE 0 END) AS dossiers_handled_complained_or_disliked,
         sum(CASE WHEN is_finished_in_period THEN 1 ELSE 0 END) AS dossiers_finished,
-        CAST(sum(CAST(CASE WHEN is_finished_in_period THEN processing_days ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE)
+        sum(CAST(CASE WHEN is_finished_in_period THEN processing_days ELSE 0 END AS DECIMAL(38, 12)))
             AS finished_processing_days,
         sum(CASE WHEN is_received_in_period AND is_full_online_eligible THEN 1 ELSE 0 END) AS dossiers_received_full_online_eligible,
         sum(CASE WHEN is_received_in_period AND is_full_online THEN 1 ELSE 0 END) AS dossiers_full_online,
@@ -898,22 +902,50 @@ dossier_measures AS (
         sum(CASE WHEN is_received_in_period AND is_certification_procedure AND is_electronic_certified_copy THEN 1 ELSE 0 END) AS certification_dossiers_e_copy,
         sum(CASE WHEN is_received_in_period AND has_reused_digitised_data THEN 1 ELSE 0 END) AS dossiers_received_reusing_data,
         sum(CASE WHEN is_received_in_period AND has_personal_store_component THEN 1 ELSE 0 END) AS dossiers_received_personal_store,
-        sum(CASE WHEN is_received_in_period AND uses_population_db THEN 1 ELSE 0 END) AS dossiers_received_using_population_db
+        sum(CASE WHEN is_received_in_period AND uses_population_db THEN 1 ELSE 0 END) AS dossiers_received_using_population_db,
+        sum(CASE WHEN is_received_in_period AND is_online_submission THEN 1 ELSE 0 END) AS online_dossier_count,
+        sum(CASE WHEN is_received_in_period AND has_fee_data THEN 1 ELSE 0 END) AS fee_data_dossier_count,
+        sum(CASE WHEN is_received_in_period AND is_fee_dossier THEN 1 ELSE 0 END) AS fee_dossier_count,
+        sum(CASE WHEN is_received_in_period AND is_fee_dossier AND is_paid_online THEN 1 ELSE 0 END) AS paid_online_dossier_count,
+        sum(CASE WHEN is_received_in_period AND uses_population_db THEN 1 ELSE 0 END) AS population_db_dossier_count
     FROM dossiers_judged
+    GROUP BY unit_code, procedure_code
+),
+
+dossier_measures AS (
+    -- (the exact DECIMAL sum of processing days is cast back to a float only here)
+    SELECT
+        unit_code,
+        any_value(unit_level) AS unit_level,
+        sum(dossiers_received) AS dossiers_received,
+        sum(dossiers_received_synced) AS dossiers_received_synced,
+        sum(dossiers_handled) AS dossiers_handled,
+        sum(dossiers_handled_on_time) AS dossiers_handled_on_time,
+        sum(dossiers_handled_overdue) AS dossiers_handled_overdue,
+        sum(dossiers_handled_complained_or_disliked) AS dossiers_handled_complained_or_disliked,
+        sum(dossiers_finished) AS dossiers_finished,
+        CAST(sum(finished_processing_days) AS DOUBLE) AS finished_processing_days,
+        sum(dossiers_received_full_online_eligible) AS dossiers_received_full_online_eligible,
+        sum(dossiers_full_online) AS dossiers_full_online,
+        sum(dossiers_received_online) AS dossiers_received_online,
+        sum(fee_dossiers) AS fee_dossiers,
+        sum(fee_dossiers_paid_online) AS fee_dossiers_paid_online,
+        sum(paper_result_dossiers_finished) AS paper_result_dossiers_finished,
+        sum(paper_result_dossiers_with_e_result) AS paper_result_dossiers_with_e_result,
+        sum(dossiers_received_digitised) AS dossiers_received_digitised,
+        sum(certification_dossiers) AS certification_dossiers,
+        sum(certification_dossiers_e_copy) AS certification_dossiers_e_copy,
+        sum(dossiers_received_reusing_data) AS dossiers_received_reusing_data,
+        sum(dossiers_received_personal_store) AS dossiers_received_personal_store,
+        sum(dossiers_received_using_population_db) AS dossiers_received_using_population_db
+    FROM dossier_measures_by_procedure
     GROUP BY unit_code
 ),
 
 dossiers_by_procedure AS (
-    SELECT
-        unit_code, procedure_code,
-        sum(CASE WHEN is_online_submission THEN 1 ELSE 0 END) AS online_dossier_count,
-        sum(CASE WHEN has_fee_data THEN 1 ELSE 0 END) AS fee_data_dossier_count,
-        sum(CASE WHEN is_fee_dossier THEN 1 ELSE 0 END) AS fee_dossier_count,
-        sum(CASE WHEN is_fee_dossier AND is_paid_online THEN 1 ELSE 0 END) AS paid_online_dossier_count,
-        sum(CASE WHEN uses_population_db THEN 1 ELSE 0 END) AS population_db_dossier_count
-    FROM dossiers_judged
-    WHERE is_received_in_period
-    GROUP BY unit_code, procedure_code
+    SELECT unit_code, procedure_code, online_dossier_count, fee_data_dossier_count, fee_dossier_count,
+           paid_online_dossier_count, population_db_dossier_count
+    FROM dossier_measures_by_procedure
 ),
 
 procedure_measures AS (
