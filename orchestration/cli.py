@@ -239,7 +239,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
     serve.add_argument("--port", type=int, default=8766)
     serve.add_argument("--token", default=DEMO_TOKEN)
+
+    # Commands of the other indexes and of the audit tools live in their own modules; each
+    # module's register(sub) adds its subparsers with set_defaults(handler=fn(args) -> int).
+    for module in _COMMAND_MODULES:
+        module.register(sub)
     return parser
+
+
+def _command_modules() -> list:
+    import importlib
+
+    modules = []
+    for name in ("orchestration.cli_dti", "orchestration.cli_audit"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports does not
+                raise
+    return modules
+
+
+_COMMAND_MODULES = _command_modules()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _setup_environment()
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     if args.command == "prepare":
         prepare_dbt(force=True)
         return 0

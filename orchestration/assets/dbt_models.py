@@ -14,6 +14,8 @@ from orchestration.partitions import dbt_period_vars, monthly_partitions
 from orchestration.resources import WarehouseResource
 
 REFERENCE_SELECTION = "tag:reference"
+# The DTI (tag dti) and the audit marts (tag audit) are built by their own assets.
+SERVICE_INDEX_EXCLUDED = "tag:reference tag:dti tag:audit"
 
 
 class DxmonDbtTranslator(DagsterDbtTranslator):
@@ -52,7 +54,7 @@ def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 @dbt_assets(
     manifest=dxmon_dbt_project.manifest_path,
     select="fqn:*",
-    exclude=REFERENCE_SELECTION,
+    exclude=SERVICE_INDEX_EXCLUDED,
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=translator,
