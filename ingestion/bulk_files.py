@@ -33,6 +33,7 @@ from ingestion.raw_loading import (
     sha256_of,
     sql_str,
 )
+from ingestion.raw_archive import archive_input
 from ingestion.warehouse import data_dir, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
     path = path.resolve()
     sha = sha256_of(path)
     kind = kind_for_filename(path.name)
+    # every input, good or not, is kept once in the immutable raw archive (ingestion/raw_archive.py)
+    archive_input(con, path, sha, month, extract_kind=kind.name if kind else None,
+                  source_type="file", original_location=str(path))
     if kind is None or _suffix(path) is None:
         return _quarantine_file(
             con, path, month, sha,

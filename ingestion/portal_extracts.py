@@ -19,6 +19,7 @@ import duckdb
 
 from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
 from ingestion.national_portal import archived_pages, read_manifest
+from ingestion.raw_archive import archive_input
 from ingestion.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
 from ingestion.warehouse import data_dir, ensure_schema
 
@@ -89,6 +90,10 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
         for path, url in page_files(archive_dir, month, kind):
             sha = sha256_of(path)
             source_id = f"api:{month}:{kind.name}:{_page_number(path):05d}:{sha[:12]}"
+            # kept once in the immutable raw archive (ingestion/raw_archive.py)
+            archive_input(con, path, sha, month, extract_kind=kind.name, source_type="api_page",
+                          original_location=url or f"{kind.api_endpoint}?month={month}&page={_page_number(path)}",
+                          page=_page_number(path))
             previous = con.execute(
                 "SELECT source_id FROM raw.ingested_sources WHERE location = ? AND superseded_at IS NULL",
                 [str(path)],

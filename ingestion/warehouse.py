@@ -129,3 +129,76 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    ensure_audit_tables(con)
+
+
+# The auditors' tables (docs/audit.md). Keyed by `index_name` where a row belongs to one index
+# ('service_index', 'dti'), so the DTI's runs land in the same tables.
+AUDIT_TABLES_DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS meta.publication_overrides (
+      override_id VARCHAR PRIMARY KEY,
+      index_name VARCHAR NOT NULL,
+      period_month DATE NOT NULL,
+      overridden_checks VARCHAR NOT NULL,  -- meta.period_status.blocking_failures when overridden
+      reason VARCHAR NOT NULL,
+      overridden_by VARCHAR NOT NULL,
+      overridden_at TIMESTAMP NOT NULL,
+      validation_run_id VARCHAR,           -- the run whose failed checks were overridden
+      code_version VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meta.dbt_test_results (
+      run_id VARCHAR,
+      invocation_id VARCHAR,
+      period_month DATE,                   -- one row per month of the invocation's window
+      test_unique_id VARCHAR NOT NULL,
+      test_name VARCHAR NOT NULL,
+      model_name VARCHAR,
+      column_name VARCHAR,
+      status VARCHAR NOT NULL,             -- pass / fail / warn / error / skipped
+      success BOOLEAN NOT NULL,
+      is_blocking BOOLEAN NOT NULL,        -- severity error
+      failures BIGINT,
+      message VARCHAR,
+      sample_row_ids VARCHAR,              -- JSON list of ids of offending rows (failed tests)
+      executed_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meta.validation_sample_rows (
+      run_id VARCHAR,
+      period_month DATE NOT NULL,
+      suite_name VARCHAR NOT NULL,
+      expectation VARCHAR NOT NULL,
+      column_name VARCHAR,
+      sample_row_ids VARCHAR NOT NULL      -- JSON list of '<source_id>#<source_row>'
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meta.raw_archive (
+      sha256 VARCHAR PRIMARY KEY,
+      size_bytes BIGINT NOT NULL,
+      archived_path VARCHAR NOT NULL,      -- read-only, content-addressed copy
+      first_archived_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meta.run_provenance (
+      run_id VARCHAR NOT NULL,
+      index_name VARCHAR NOT NULL,
+      period_month DATE NOT NULL,
+      code_version VARCHAR NOT NULL,
+      input_hash VARCHAR NOT NULL,         -- sha256 over the sha256 of the period's active inputs
+      methodology_version VARCHAR,
+      recorded_at TIMESTAMP NOT NULL
+    )
+    """,
+)
+
+
+def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    for ddl in AUDIT_TABLES_DDL:
+        con.execute(ddl)

@@ -1,0 +1,95 @@
+"""What produced a number: the code version, the inputs' hash and the run, per index and period.
+
+* code version: `git rev-parse HEAD` plus `-dirty` when tracked files differ from it; outside a
+  git checkout, the installed package version (`dxmon==0.1.0`).
+* input hash of a period: sha256 over the sorted sha256 of the period's active inputs (files and
+  API pages in `raw.ingested_sources` not superseded). The same inputs give the same hash.
+* `meta.run_provenance`: one row per run, index and period, written when the period is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import os
+import subprocess
+from functools import lru_cache
+
+import duckdb
+
+from ingestion.warehouse import PROJECT_ROOT, ensure_audit_tables
+
+SERVICE_INDEX = "service_index"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    env = os.environ.get("DXMON_CODE_VERSION")
+    if env:
+        return env
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"dxmon=={version('dxmon')}"
+        except PackageNotFoundError:
+            return "unknown"
+
+
+def current_user() -> str:
+    """Who is acting: `DXMON_USER` when set (service accounts), else the OS user."""
+    try:
+        return os.environ.get("DXMON_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def hash_of_hashes(hashes: list[str]) -> str:
+    digest = hashlib.sha256()
+    for h in sorted(hashes):
+        digest.update(h.encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def period_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """sha256 over the active inputs of the service index's month `period` (YYYY-MM[-01])."""
+    rows = con.execute(
+        "SELECT sha256 FROM raw.ingested_sources WHERE period_month = CAST(? AS DATE) AND superseded_at IS NULL",
+        [period[:7] + "-01"],
+    ).fetchall()
+    return hash_of_hashes([r[0] for r in rows])
+
+
+def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str],
+                          index_name: str = SERVICE_INDEX, methodology_version: str | None = None) -> None:
+    """One `meta.run_provenance` row per period built by `run_id` (replacing a rerun's row)."""
+    ensure_audit_tables(con)
+    now = dt.datetime.now()
+    for period in periods:
+        month = period[:7] + "-01"
+        version = methodology_version or _service_methodology_version(con, month)
+        con.execute("DELETE FROM meta.run_provenance WHERE run_id = ? AND index_name = ? AND period_month = CAST(? AS DATE)",
+                    [run_id, index_name, month])
+        con.execute("INSERT INTO meta.run_provenance VALUES (?, ?, CAST(? AS DATE), ?, ?, ?, ?)",
+                    [run_id, index_name, month, code_version(), period_input_hash(con, month), version, now])
+
+
+def _service_methodology_version(con: duckdb.DuckDBPyConnection, month: str) -> str | None:
+    try:
+        row = con.execute(
+            "SELECT methodology_version FROM seeds.service_index_methodology_versions "
+            "WHERE CAST(applies_from_month AS DATE) <= CAST(? AS DATE) "
+            "AND (applies_to_month IS NULL OR CAST(applies_to_month AS DATE) >= CAST(? AS DATE)) "
+            "ORDER BY applies_from_month DESC LIMIT 1",
+            [month, month],
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
