@@ -1,0 +1,474 @@
+"""Intake of agencies' DTI reports from the inbox (docs/dti_reports.md, contract docs/dti_design.md).
+
+`inbox/<year>/<unit_code>/<file>.xlsx|csv`. For every file not seen before (by sha256):
+
+* the file is copied to a content-addressed, read-only archive (`data/archive/dti/<sha[:2]>/`);
+* its unit and year are read from inside the file and checked against the folder and the unit
+  registry (a file in another unit's folder is rejected, saying whose it is);
+* it gets the next version number of its (year, folder unit), in order of receipt;
+* its indicator rows land in `raw.dti_report_values`; a row that cannot be read (text in a
+  number cell, out of range, unknown code, formula without a value) is flagged with a rule and
+  a reason naming file, sheet, row and field, and the other rows still flow;
+* a file that cannot be read as a report (corrupt, truncated, no indicator sheet, no header
+  cells, wrong encoding) is a `rejected` submission with a copy in
+  `data/quarantine/dti_files/<year>/<unit>/` beside a `.reason.json`.
+The same bytes again are a no-op. Nothing in the inbox is moved or changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingestion.dti_catalogue import (
+    CatalogueError,
+    Indicator,
+    indicators,
+    known_versions,
+    methodology_version_for_year,
+    unit_by_code,
+)
+from ingestion.dti_parsing import (
+    CellError,
+    clean_text,
+    fold,
+    parse_bool,
+    parse_date,
+    parse_indicator_code,
+    parse_quantity,
+    parse_unit_code,
+    parse_year,
+)
+from ingestion.dti_report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
+from ingestion.dti_templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
+from ingestion.dti_warehouse import ensure_dti_schema
+from ingestion.raw_loading import sha256_of
+from ingestion.warehouse import data_dir
+
+log = logging.getLogger(__name__)
+
+VALUE_COLUMNS = [
+    "submission_id", "year", "level", "unit_code", "indicator_code", "value", "numerator", "denominator",
+    "evidence", "raw_value", "sheet", "source_row", "rejection_rule", "rejection_reason", "rejection_field",
+]
+HEADER_LABEL = {key: label for key, _, label, _ in HEADER_FIELDS}
+# Tolerance when a ratio's value is below 0 or above 1 only by rounding of a typed percentage.
+RANGE_EPSILON = 1e-9
+
+
+def default_inbox_dir() -> Path:
+    return Path(os.environ.get("DXMON_DTI_INBOX", data_dir() / "inbox")).resolve()
+
+
+def default_archive_dir() -> Path:
+    return data_dir() / "archive" / "dti"
+
+
+def quarantine_dir() -> Path:
+    return data_dir() / "quarantine" / "dti_files"
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    action: str  # accepted | rejected | unchanged | skipped
+    submission_id: str | None = None
+    year: int | None = None
+    folder_unit_code: str | None = None
+    version: int | None = None
+    rows: int = 0
+    rejected_rows: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class IntakeSummary:
+    inbox: str
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(f.action == action for f in self.files)
+
+    @property
+    def new_submission_ids(self) -> list[str]:
+        return [f.submission_id for f in self.files if f.action in ("accepted", "rejected") and f.submission_id]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({f.year for f in self.files if f.action in ("accepted", "rejected") and f.year})
+
+    def as_metadata(self) -> dict:
+        return {
+            "files": len(self.files),
+            "accepted": self.count("accepted"),
+            "rejected": self.count("rejected"),
+            "unchanged": self.count("unchanged"),
+            "skipped": self.count("skipped"),
+            "rows_loaded": sum(f.rows for f in self.files),
+            "rows_rejected": sum(f.rejected_rows for f in self.files),
+            "years": self.years,
+        }
+
+
+class _FileRejection(Exception):
+    def __init__(self, rule: str, reason: str):
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------------
+# Inbox walking
+
+def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
+    """(year, folder unit, path) for every candidate file, in order of receipt: by modification
+    time, then name. Hidden files, Excel lock files (~$...) and .reason.json are ignored."""
+    found = []
+    if not inbox.is_dir():
+        return found
+    for path in inbox.rglob("*"):
+        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.endswith(".reason.json"):
+            continue
+        parts = path.relative_to(inbox).parts
+        year = int(parts[0]) if len(parts) == 3 and re.fullmatch(r"\d{4}", parts[0]) else None
+        unit = parts[1] if len(parts) == 3 and year else None
+        found.append((year, unit, path))
+    return sorted(found, key=lambda t: (t[2].stat().st_mtime, str(t[2])))
+
+
+def _archive(path: Path, sha: str, root: Path) -> Path:
+    target = root / sha[:2] / f"{sha}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    return target
+
+
+def _quarantine(path: Path, sha: str, year, unit, rule: str, reason: str, submission_id: str | None) -> Path:
+    folder = quarantine_dir() / str(year or "unknown") / str(unit or "unknown")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha[:16]}-{path.name}"
+    if not target.exists():
+        shutil.copyfile(path, target)
+    (folder / f"{target.name}.reason.json").write_text(json.dumps({
+        "original_location": str(path), "submission_id": submission_id, "sha256": sha,
+        "rule": rule, "reason": reason, "quarantined_at": dt.datetime.now().isoformat(),
+    }, ensure_ascii=False, indent=2), encoding="utf-8")
+    log.warning("rejected %s: %s", path, reason)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Header and rows
+
+@dataclass
+class _Header:
+    unit_code: str
+    level: str
+    report_year: int
+    report_date: dt.date
+    methodology_version: str
+
+
+def _check_header(report: ReportFile, year: int, folder_unit: str) -> _Header:
+    name = report.path.name
+    where = f"{name}: sheet '{report.sheet}'" if report.sheet else name
+    found = report.header.get("_found", set())
+    missing = [k for k in REQUIRED_HEADER_FIELDS if k not in found or clean_text(report.header.get(k)) is None]
+    if missing:
+        labels = ", ".join(f"'{HEADER_LABEL[k]}'" for k in missing)
+        raise _FileRejection("missing_header", f"{where}: header cell(s) {labels} missing or empty; fill the "
+                                               f"template's header (named cells dxmon_{missing[0]}, ...)")
+    parsed = {}
+    for key, parse in (("unit_code", parse_unit_code), ("year", parse_year), ("report_date", parse_date)):
+        try:
+            parsed[key] = parse(report.header[key])
+        except CellError as exc:
+            raise _FileRejection("bad_header", f"{where}: header '{HEADER_LABEL[key]}': {exc}") from None
+    unit_code, report_year, report_date = parsed["unit_code"], parsed["year"], parsed["report_date"]
+    if unit_code != folder_unit:
+        owner = unit_by_code(unit_code)
+        raise _FileRejection(
+            "foreign_unit",
+            f"{where}: the file is the report of unit {unit_code}"
+            f"{' (' + owner.name_vi + ')' if owner else ''} but was submitted into the folder of unit "
+            f"{folder_unit}; unit {unit_code} must send it to inbox/{year}/{unit_code}/")
+    if report_year != year:
+        raise _FileRejection("foreign_year", f"{where}: the file reports year {report_year} but was submitted "
+                                             f"into inbox/{year}/; send it to inbox/{report_year}/{unit_code}/")
+    unit = unit_by_code(unit_code)
+    if unit is None:
+        raise _FileRejection("unknown_unit", f"{where}: unit code {unit_code} is not in the unit registry")
+    level_text = clean_text(report.header.get("level"))
+    if level_text:
+        level = {"tinh": "province", "cap tinh": "province", "bo": "ministry", "cap bo": "ministry"}.get(
+            fold(level_text), fold(level_text))
+        if level != unit.level:
+            raise _FileRejection("wrong_level", f"{where}: header level '{level_text}' but unit {unit_code} is a "
+                                                f"{unit.level}; use the {unit.level} template")
+    if not (dt.date(year, 1, 1) <= report_date <= dt.date(year + 2, 12, 31)):
+        raise _FileRejection("bad_header", f"{where}: report date {report_date:%d/%m/%Y} is not plausible for "
+                                           f"DTI year {year}")
+    expected = methodology_version_for_year(year)
+    version = clean_text(report.header.get("methodology_version")) or expected
+    if version != expected:
+        known = version in known_versions()
+        raise _FileRejection(
+            "wrong_methodology",
+            f"{where}: filled in a template of methodology {version}"
+            f"{'' if known else ' (unknown)'}; DTI {year} uses {expected}: download the {year} template")
+    return _Header(unit_code, unit.level, report_year, report_date, version)
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
+    """Values of one indicator row, or the first problem (rule, field, message)."""
+    where = f"{file_name}: " + (f"sheet '{raw.sheet}', row {raw.source_row}" if raw.sheet else f"line {raw.source_row}")
+    out = {"indicator_code": ind.code, "value": None, "numerator": None, "denominator": None,
+           "evidence": clean_text(raw.cells.get("evidence")), "rejection_rule": None,
+           "rejection_reason": None, "rejection_field": None}
+    value_cell = raw.cells.get("value")
+    num_cell, den_cell = raw.cells.get("numerator"), raw.cells.get("denominator")
+    raw_value = _cell_text(value_cell)
+    if raw_value is None and (clean_text(num_cell) or clean_text(den_cell)):
+        raw_value = f"{_cell_text(num_cell) or ''} / {_cell_text(den_cell) or ''}"
+    out["raw_value"] = raw_value
+
+    def reject(rule: str, fld: str, message: str) -> dict:
+        out.update(value=None, numerator=None, denominator=None, rejection_rule=rule, rejection_field=fld,
+                   rejection_reason=f"{where}, field '{fld}' (indicator {ind.code}): {message}")
+        return out
+
+    for fld in sorted(raw.formula_fields):
+        return reject("formula_without_value", fld,
+                      "the cell holds a formula without a computed value; open the file in Excel, "
+                      "let it calculate, save and send it again (or type the value)")
+    low, high = ind.allowed_range()
+    try:
+        if ind.rule == "boolean":
+            if clean_text(value_cell) is not None:
+                out["value"] = 1.0 if parse_bool(value_cell) else 0.0
+        elif ind.rule == "ratio":
+            for fld, cell in (("numerator", num_cell), ("denominator", den_cell)):
+                if clean_text(cell) is not None:
+                    try:
+                        q = parse_quantity(cell)
+                    except CellError as exc:
+                        return reject(exc.rule, fld, str(exc))
+                    if q.is_percent or q.value < 0:
+                        return reject("out_of_range", fld, f"a count of 0 or more is expected, found {clean_text(cell)!r}")
+                    out[fld] = q.value
+            if clean_text(value_cell) is not None:
+                q = parse_quantity(value_cell)
+                percent_cell = "value" in raw.percent_fields
+                out["value"] = q.value / 100 if (ind.is_percent and not q.is_percent and not percent_cell) else q.value
+            elif out["numerator"] is not None and out["denominator"] is not None:
+                if out["denominator"] == 0:
+                    return reject("zero_denominator", "denominator",
+                                  "the denominator is 0; write the ratio in 'Giá trị' or leave the row empty "
+                                  "if the indicator does not apply")
+                out["value"] = out["numerator"] / out["denominator"]
+            elif out["numerator"] is not None or out["denominator"] is not None:
+                fld = "denominator" if out["denominator"] is None else "numerator"
+                return reject("missing_value", fld, "a ratio needs both the numerator and the denominator "
+                                                    "(or the percentage in 'Giá trị')")
+        elif clean_text(value_cell) is not None:
+            q = parse_quantity(value_cell)
+            if q.is_percent and ind.rule != "threshold":
+                raise CellError("not_a_number", f"expected a count, found the percentage {clean_text(value_cell)!r}")
+            out["value"] = q.value
+            if ind.rule == "checklist" and not float(q.value).is_integer():
+                return reject("out_of_range", "value", f"a checklist counts criteria met: a whole number "
+                                                       f"{ind.range_text()} is expected, found {clean_text(value_cell)!r}")
+    except CellError as exc:
+        return reject(exc.rule, "value", str(exc))
+    value = out["value"]
+    if value is not None and ((low is not None and value < low - RANGE_EPSILON)
+                              or (high is not None and value > high + RANGE_EPSILON)):
+        shown = clean_text(value_cell) if clean_text(value_cell) is not None else f"{value:g}"
+        hint = "; write a percentage as 85% or as counts in 'Tử số'/'Mẫu số'" if ind.rule == "ratio" else ""
+        return reject("out_of_range", "value", f"{shown} is outside the allowed range {ind.range_text()}{hint}")
+    return out
+
+
+def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
+    nodes = {i.code: i for i in indicators(header.methodology_version, header.level)}
+    name = report.path.name
+    seen: dict[str, int] = {}
+    rows = []
+    for raw in report.rows:
+        code_cell = raw.cells.get("indicator_code")
+        code = parse_indicator_code(code_cell)
+        where = f"{name}: " + (f"sheet '{raw.sheet}', row {raw.source_row}" if raw.sheet else f"line {raw.source_row}")
+        base = {"sheet": raw.sheet, "source_row": raw.source_row}
+        node = nodes.get(code) if code else None
+        if node is not None and node.node_type != "sub":
+            continue  # a section row (main indicator or pillar) of the template
+        if node is None or not node.is_reported:
+            if code is None:
+                # A row with inputs but no code (a note, a total line typed by hand).
+                if all(clean_text(raw.cells.get(k)) is None for k in ("value", "numerator", "denominator")):
+                    continue
+                reason = "the row has values but no indicator code"
+            elif node is None:
+                reason = (f"indicator code {code!r} is not in methodology {header.methodology_version} "
+                          f"for {header.level}s")
+            else:
+                reason = f"indicator {code} is measured automatically and is not reported"
+            rows.append({**base, "indicator_code": code, "value": None, "numerator": None, "denominator": None,
+                         "evidence": clean_text(raw.cells.get("evidence")), "raw_value": _cell_text(raw.cells.get("value")),
+                         "rejection_rule": "unknown_indicator", "rejection_field": "indicator_code",
+                         "rejection_reason": f"{where}, field 'indicator_code': {reason}"})
+            continue
+        row = {**base, **_parse_row(raw, node, name)}
+        if code in seen and row["rejection_rule"] is None:
+            row.update(value=None, numerator=None, denominator=None, rejection_rule="duplicate_indicator",
+                       rejection_field="indicator_code",
+                       rejection_reason=f"{where}, field 'indicator_code': indicator {code} appears again "
+                                        f"(first on row {seen[code]}); only the first row counts")
+        seen.setdefault(code, raw.source_row)
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+
+def _next_version(con, year: int, folder_unit: str) -> int:
+    return con.execute("SELECT coalesce(max(version), 0) + 1 FROM raw.dti_submissions "
+                       "WHERE year = ? AND folder_unit_code = ?", [year, folder_unit]).fetchone()[0]
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_unit: str,
+                archive_root: Path | None = None) -> FileOutcome:
+    """Take one file submitted into inbox/<year>/<folder_unit>/ (idempotent by content)."""
+    path = path.resolve()
+    sha = sha256_of(path)
+    submission_id = f"dti:{year}:{folder_unit}:{sha[:16]}"
+    if con.execute("SELECT 1 FROM raw.dti_submissions WHERE submission_id = ?", [submission_id]).fetchone():
+        return FileOutcome(str(path), "unchanged", submission_id, year, folder_unit)
+    received_at = dt.datetime.now()
+    archived = _archive(path, sha, archive_root or default_archive_dir())
+    fmt = path.suffix.lower().lstrip(".")
+    report, header, rows = None, None, []
+    rule = reason = None
+    try:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise _FileRejection("unsupported_format", f"{path.name}: unsupported file type '{path.suffix}'; "
+                                                       f"send the XLSX or CSV template")
+        try:
+            report = read_report(path)
+        except ReportFileError as exc:
+            raise _FileRejection(exc.rule, str(exc)) from None
+        try:
+            header = _check_header(report, year, folder_unit)
+        except _FileRejection as exc:
+            # A foreign or misfiled report is still read, so its rows can be traced.
+            if exc.rule in ("foreign_unit", "foreign_year"):
+                try:
+                    header = _check_header(report, *_own_place(report))
+                except (_FileRejection, CellError, CatalogueError):
+                    header = None
+            raise
+        rows = _value_rows(report, header)
+    except _FileRejection as exc:
+        rule, reason = exc.rule, exc.reason
+        if header is not None and not rows:
+            rows = _value_rows(report, header)
+    except CatalogueError as exc:
+        rule, reason = "no_methodology", f"{path.name}: {exc}"
+    status = "rejected" if rule else "accepted"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        version = _next_version(con, year, folder_unit)
+        con.execute(
+            "INSERT INTO raw.dti_submissions (submission_id, year, folder_unit_code, unit_code, level, report_year, "
+            "report_date, version, received_at, inbox_path, archived_path, sha256, size_bytes, file_format, "
+            "file_encoding, status, rejection_reason, methodology_version, rejection_rule) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [submission_id, year, folder_unit, header.unit_code if header else _header_unit(report),
+             header.level if header else None, header.report_year if header else None,
+             header.report_date if header else None, version, received_at, str(path), str(archived), sha,
+             path.stat().st_size, fmt if fmt in ("xlsx", "xlsm", "csv") else fmt or None,
+             report.file_encoding if report else None, status, reason,
+             header.methodology_version if header else None, rule],
+        )
+        if rows:
+            frame = pd.DataFrame([{**r, "submission_id": submission_id, "year": year,
+                                   "level": header.level, "unit_code": header.unit_code} for r in rows])
+            frame = frame.reindex(columns=VALUE_COLUMNS)
+            for col in ("value", "numerator", "denominator"):
+                frame[col] = frame[col].astype("float64")
+            frame["source_row"] = frame["source_row"].astype("int64")
+            for col in ("level", "unit_code", "indicator_code", "evidence", "raw_value", "sheet",
+                        "rejection_rule", "rejection_reason", "rejection_field", "submission_id"):
+                frame[col] = frame[col].astype(object)
+            con.register("dti_value_rows", frame)
+            con.execute(f"INSERT INTO raw.dti_report_values ({', '.join(VALUE_COLUMNS)}) "
+                        f"SELECT {', '.join(VALUE_COLUMNS)} FROM dti_value_rows")
+            con.unregister("dti_value_rows")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    if rule:
+        _quarantine(path, sha, year, folder_unit, rule, reason, submission_id)
+    rejected = sum(r["rejection_rule"] is not None for r in rows)
+    log.info("%s %s v%d: %d rows (%d rejected)", status, path, version, len(rows), rejected)
+    return FileOutcome(str(path), status, submission_id, year, folder_unit, version, len(rows), rejected, reason)
+
+
+def _own_place(report: ReportFile) -> tuple[int, str]:
+    return parse_year(report.header.get("year")), parse_unit_code(report.header.get("unit_code"))
+
+
+def _header_unit(report: ReportFile | None) -> str | None:
+    if report is None:
+        return None
+    try:
+        return parse_unit_code(report.header.get("unit_code"))
+    except CellError:
+        return None
+
+
+def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox_dir: Path | None = None,
+                 archive_dir: Path | None = None) -> IntakeSummary:
+    """Take every new file of `inbox_dir` (default `data_dir()/inbox`, or `DXMON_DTI_INBOX`) and
+    archive it under `archive_dir` (default `data_dir()/archive/dti`); see the module docstring."""
+    ensure_dti_schema(con)
+    inbox = Path(inbox_dir).resolve() if inbox_dir else default_inbox_dir()
+    summary = IntakeSummary(str(inbox))
+    for year, unit, path in list_inbox_files(inbox):
+        if year is None:
+            summary.files.append(FileOutcome(
+                str(path), "skipped",
+                reason=f"{path}: not in a folder inbox/<year>/<unit_code>/; move it there to submit it"))
+            log.warning("skipped %s: not in inbox/<year>/<unit_code>/", path)
+            continue
+        try:
+            unit = parse_unit_code(unit)
+        except CellError:
+            pass
+        summary.files.append(ingest_file(con, path, year, unit, archive_dir))
+    return summary
