@@ -23,6 +23,7 @@ import great_expectations as gx  # noqa: E402
 
 from expectations.row_rules import UNIT_ATTRIBUTION_TABLE, apply_cross_row_rules  # noqa: E402
 from expectations.suites import SAMPLE_ROWS, SuiteSpec, all_suites  # noqa: E402
+from expectations.validation_history import record_gx_samples  # noqa: E402
 from ingestion.extract_schemas import EXTRACT_KINDS  # noqa: E402
 from ingestion.warehouse import data_dir, ensure_schema  # noqa: E402
 
@@ -286,6 +287,8 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
         "INSERT OR REPLACE INTO meta.period_status VALUES (CAST(? AS DATE), ?, ?, ?, ?)",
         [period, result.is_publishable, failures, now, run_id],
     )
+    # audit: ids of sample offending rows of every failed expectation (expectations/validation_history.py)
+    record_gx_samples(con, result)
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
     result.docs_index = sites[0]["site_url"] if sites else None

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from expectations.validation_history import record_dbt_invocation
 from orchestration.dbt_project import dxmon_dbt_project
 from orchestration.partitions import dbt_period_vars, monthly_partitions
 from orchestration.resources import WarehouseResource
@@ -64,4 +65,9 @@ def service_index_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResou
     """Staging -> intermediate -> marts for every month in the run's partition range."""
     period_vars = dbt_period_vars(context.partition_keys)
     context.log.info(f"dbt build for {period_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    # audit (docs/audit.md): every dbt test of the run into meta.dbt_test_results, failed or not
+    record_dbt_invocation(invocation, context.run_id, context.partition_keys)
+    if not invocation.is_successful():
+        raise invocation.get_error()

@@ -1,0 +1,169 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        pre_hook="{{ delete_period_window() }}"
+    )
+}}
+-- Lineage of every score (docs/audit.md): one row per month, unit (as ranked in the month, not
+-- back-cast), indicator and input source (file or API page) the indicator's numerator or
+-- denominator counted rows of. Says the value, points, rule and methodology version; the input's
+-- location, sha256, archived copy and rows counted; its validation status; and the run, code
+-- version and input hash that built the month. An indicator with no input row has one row with
+-- a null source. The rows themselves: int_audit_measure_input_rows (dxmon explain prints them).
+with
+
+indicators as (
+
+    select * from {{ ref('fct_service_index_indicators_monthly') }}
+    where {{ in_period_window('period_month') }}
+        and not is_backcast
+
+),
+
+ranking as (
+
+    select * from {{ ref('rpt_service_ranking_monthly') }}
+    where {{ in_period_window('period_month') }}
+        and not is_backcast
+
+),
+
+input_rows as (
+
+    select * from {{ ref('int_audit_measure_input_rows') }}
+    where {{ in_period_window('period_month') }}
+
+),
+
+sources as (
+
+    select * from {{ ref('stg_ingestion_log__ingested_sources') }}
+
+),
+
+archive as (
+
+    select * from {{ ref('stg_audit_meta__raw_archive') }}
+
+),
+
+period_status as (
+
+    select * from {{ ref('stg_audit_meta__period_status') }}
+
+),
+
+provenance as (
+
+    select * from {{ ref('stg_audit_meta__run_provenance') }}
+    where index_name = 'service_index'
+    qualify row_number() over (partition by period_month order by recorded_at desc, run_id) = 1
+
+),
+
+latest_gx_results as (
+
+    select * from {{ ref('stg_audit_meta__validation_results') }}
+    qualify run_id = first_value(run_id) over (partition by period_month order by validated_at desc)
+
+),
+
+latest_gx as (
+
+    -- the failed checks of each month's latest validation, per extract
+    select
+        period_month,
+        extract_kind,
+        string_agg(case when not success then suite_name || ': ' || expectation
+            || coalesce(' on ' || column_name, '') end, '; '
+            order by suite_name, expectation, column_name) as failed_checks
+    from latest_gx_results
+    group by 1, 2
+
+),
+
+rows_by_source as (
+
+    select
+        indicators.period_month,
+        indicators.unit_code,
+        indicators.indicator_code,
+        input_rows.source_id,
+        count(*) filter (where input_rows.measure_code = indicators.numerator_measure) as numerator_rows,
+        count(*) filter (where input_rows.measure_code = indicators.denominator_measure) as denominator_rows,
+        bool_and(input_rows.is_exact) as is_row_set_exact
+    from indicators
+    inner join input_rows
+        on input_rows.period_month = indicators.period_month
+        and input_rows.unit_code = indicators.unit_code
+        and input_rows.measure_code in (indicators.numerator_measure, indicators.denominator_measure)
+    group by 1, 2, 3, 4
+
+),
+
+final as (
+
+    select
+        'service_index' as index_name,
+        indicators.period_month,
+        indicators.unit_code,
+        indicators.unit_level,
+        indicators.methodology_version,
+        indicators.group_code,
+        indicators.indicator_code,
+        indicators.scoring_rule,
+        indicators.max_points,
+        indicators.target_ratio,
+        indicators.numerator_measure,
+        indicators.denominator_measure,
+        indicators.numerator,
+        indicators.denominator,
+        indicators.ratio as value,
+        indicators.points,
+        indicators.is_scored,
+        ranking.total_score,
+        ranking.rank,
+        rows_by_source.source_id,
+        sources.source_type,
+        sources.extract_kind,
+        sources.location,
+        sources.original_location,
+        sources.sha256,
+        archive.archived_path,
+        sources.loaded_at as source_loaded_at,
+        sources.row_count as source_row_count,
+        sources.rejected_count as source_rejected_count,
+        rows_by_source.numerator_rows,
+        rows_by_source.denominator_rows,
+        rows_by_source.is_row_set_exact,
+        latest_gx.failed_checks as source_failed_checks,
+        period_status.is_publishable as period_is_publishable,
+        period_status.blocking_failures as period_blocking_failures,
+        provenance.run_id,
+        provenance.code_version,
+        provenance.input_hash
+    from indicators
+    left join rows_by_source
+        on rows_by_source.period_month = indicators.period_month
+        and rows_by_source.unit_code = indicators.unit_code
+        and rows_by_source.indicator_code = indicators.indicator_code
+    left join ranking
+        on ranking.period_month = indicators.period_month
+        and ranking.unit_code = indicators.unit_code
+    left join sources
+        on sources.source_id = rows_by_source.source_id
+    left join archive
+        on archive.sha256 = sources.sha256
+    left join latest_gx
+        on latest_gx.period_month = indicators.period_month
+        and latest_gx.extract_kind = sources.extract_kind
+    left join period_status
+        on period_status.period_month = indicators.period_month
+    left join provenance
+        on provenance.period_month = indicators.period_month
+
+)
+
+select * from final
