@@ -6,8 +6,8 @@ is a column, so one GX run covers the whole year (a few thousand rows).
 
 Suites (results in `meta.validation_results`, period_month = 1 January of the year,
 extract_kind 'dti_reports'):
-* `dti_reports_required`: every reported sub-indicator of the submission's methodology and level
-  has a usable value (blocking).
+* `dti_reports_required`: every sub-indicator of the submission's methodology and level that is not
+  measured automatically has a usable value (blocking).
 * `dti_reports_values`: values inside their rule's range; a ratio's numerator not above its
   denominator (blocking).
 * `dti_reports_evidence`: a claim (value > 0) on an indicator that requires evidence names it
@@ -152,10 +152,11 @@ def _register_catalogue(con) -> None:
         low, high = i.allowed_range()
         rows.append({"methodology_version": i.methodology_version, "level": i.level, "indicator_code": i.code,
                      "rule": i.rule, "range_min": low, "range_max": high,
-                     "evidence_required": i.evidence_required})
+                     "evidence_required": i.evidence_required, "is_automatic": i.is_automatic})
     frame = pd.DataFrame(rows, columns=["methodology_version", "level", "indicator_code", "rule", "range_min",
-                                        "range_max", "evidence_required"])
-    frame = frame.astype({"range_min": "float64", "range_max": "float64", "evidence_required": "bool"})
+                                        "range_max", "evidence_required", "is_automatic"])
+    frame = frame.astype({"range_min": "float64", "range_max": "float64", "evidence_required": "bool",
+                          "is_automatic": "bool"})
     for c in ("methodology_version", "level", "indicator_code", "rule"):
         frame[c] = frame[c].astype(object)
     con.register("dti_catalogue_reported", frame)
@@ -173,11 +174,11 @@ vals AS (
   WHERE v.rejection_rule IS NULL
 ),
 expected AS (
-  SELECT s.*, c.indicator_code, c.rule, c.range_min, c.range_max, c.evidence_required
+  SELECT s.*, c.indicator_code, c.rule, c.range_min, c.range_max, c.evidence_required, c.is_automatic
   FROM subs s JOIN dti_catalogue_reported c USING (methodology_version, level)
 )
 SELECT e.submission_id, e.unit_code, e.version, e.indicator_code, e.rule, e.range_min, e.range_max,
-       e.evidence_required, e.inbox_path, e.methodology_version,
+       e.evidence_required, e.is_automatic, e.inbox_path, e.methodology_version,
        v.value, v.numerator, v.denominator, v.evidence, v.sheet, v.source_row, v.raw_value,
        v.submission_id IS NOT NULL AS has_row
 FROM expected e LEFT JOIN vals v ON v.submission_id = e.submission_id AND v.indicator_code = e.indicator_code
@@ -221,7 +222,8 @@ def frames_for(con, year: int) -> dict[str, pd.DataFrame]:
     frame = year_frame(con, year)
     claimed = frame["evidence_required"].astype(bool) & (frame["value"].fillna(0) > 0)
     return {
-        "dti_reports_required": frame,
+        # an automatic indicator is measured from the service index: its self-report is optional
+        "dti_reports_required": frame[~frame["is_automatic"].astype(bool)],
         "dti_reports_values": frame[frame["value"].notna()],
         "dti_reports_evidence": frame[claimed],
         "dti_reports_plausibility": frame[frame["abs_change"].notna()],

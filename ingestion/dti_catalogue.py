@@ -7,7 +7,8 @@ mean; `DXMON_DTI_CATALOGUE` points it at another catalogue (an official annex, a
 
 Catalogue columns (dbt_project/seeds/methodology/dti/dti_indicators.csv):
 methodology_version, level, indicator_code, parent_code, node_type (pillar/main/sub), name_vi,
-name_en, max_points, rule (ratio/threshold/checklist/boolean), checklist_items, value_unit,
+name_en, max_points, rule (ratio/threshold/checklist/boolean; 'aggregate' on pillar and main rows),
+ratio_target, checklist_items, value_unit (share / percent / count / items / yes_no),
 value_min, value_max, source_kind, automatic_measure, evidence_required, is_representative,
 display_order.
 """
@@ -27,7 +28,7 @@ SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
 LEVELS = ("province", "ministry")
 CATALOGUE_COLUMNS = (
     "methodology_version", "level", "indicator_code", "parent_code", "node_type", "name_vi", "name_en",
-    "max_points", "rule", "checklist_items", "value_unit", "value_min", "value_max", "source_kind",
+    "max_points", "rule", "ratio_target", "checklist_items", "value_unit", "value_min", "value_max", "source_kind",
     "automatic_measure", "evidence_required", "is_representative", "display_order",
 )
 RULES = ("ratio", "threshold", "checklist", "boolean")
@@ -83,9 +84,19 @@ class Indicator:
 
     @property
     def is_reported(self) -> bool:
-        """A sub-indicator the unit reports (one row of its template). Indicators measured only
-        by the system (`source_kind` 'automatic') are not asked for."""
-        return self.node_type == "sub" and (self.source_kind or "report").strip().lower() != "automatic"
+        """A sub-indicator: one row of the unit's template. Every sub-indicator is asked for, also
+        `automatic` ones (the service-index measurement replaces the self-reported value when one
+        exists, and the two are compared) and `survey` ones (the unit reports the survey result)."""
+        return self.node_type == "sub"
+
+    @property
+    def is_automatic(self) -> bool:
+        return (self.source_kind or "").strip().lower() == "automatic"
+
+    @property
+    def is_percent_number(self) -> bool:
+        """A threshold measured in percent (e.g. budget share 1,2 %): '1,2%' is stored as 1.2."""
+        return self.rule == "threshold" and (self.value_unit or "").strip().lower() in PERCENT_UNITS
 
     @property
     def is_percent(self) -> bool:
@@ -111,6 +122,8 @@ class Indicator:
             return "Có / Không"
         if self.rule == "ratio":
             return f"{_num(low * 100)}–{_num(high * 100)} %"
+        if self.is_percent_number:
+            return f"{_num(low) if low is not None else ''}–{_num(high) if high is not None else ''} %"
         if low is None and high is None:
             return "số"
         return f"{_num(low) if low is not None else ''}–{_num(high) if high is not None else ''}"
@@ -231,8 +244,14 @@ def _date(text: str | None) -> dt.date | None:
 
 @lru_cache(maxsize=1)
 def all_units() -> tuple[Unit, ...]:
+    # The 63 provinces end on the day before the 2025 merger unless their code lives on as one of
+    # the 34 (a merged unit keeps the code of the province holding the new capital).
+    merger = _read_csv(SEEDS / "units" / "units_province_merger_2025.csv")
+    survivors = {r["new_province_code"].strip() for r in merger}
+    merged_on = min(_date(r["effective_date"]) for r in merger)
     units = [
-        Unit(r["province_code"].strip(), "province", r["name_vi"].strip(), dt.date(2000, 1, 1), None,
+        Unit(r["province_code"].strip(), "province", r["name_vi"].strip(), dt.date(2000, 1, 1),
+             None if r["province_code"].strip() in survivors else merged_on - dt.timedelta(days=1),
              region_en=r.get("region_en"), unit_type=r.get("unit_type"))
         for r in _read_csv(SEEDS / "units" / "units_provinces_63.csv")
     ]
@@ -245,11 +264,12 @@ def all_units() -> tuple[Unit, ...]:
 
 
 def units_for_year(year: int, level: str | None = None) -> list[Unit]:
-    """Units that may report for DTI `year`: valid on some day of the year."""
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    """Units that report for DTI `year`: those valid on the year's last day (as the scoring side
+    attributes reports; DTI 2024 was reported by the 63 provinces, 2025 by the 34)."""
+    end = dt.date(year, 12, 31)
     return [u for u in all_units()
             if (level is None or u.level == level)
-            and u.valid_from <= end and (u.valid_to is None or u.valid_to >= start)]
+            and u.valid_from <= end and (u.valid_to is None or u.valid_to >= end)]
 
 
 def unit_by_code(code: str) -> Unit | None:

@@ -37,6 +37,7 @@ from ingestion.dti_catalogue import (
     known_versions,
     methodology_version_for_year,
     unit_by_code,
+    units_for_year,
 )
 from ingestion.dti_parsing import (
     CellError,
@@ -212,6 +213,9 @@ def _check_header(report: ReportFile, year: int, folder_unit: str) -> _Header:
     unit = unit_by_code(unit_code)
     if unit is None:
         raise _FileRejection("unknown_unit", f"{where}: unit code {unit_code} is not in the unit registry")
+    if unit_code not in {u.code for u in units_for_year(year, unit.level)}:
+        raise _FileRejection("unit_not_valid", f"{where}: unit {unit_code} ({unit.name_vi}) does not report for "
+                                               f"DTI {year} (not valid on 31/12/{year}; see the unit registry)")
     level_text = clean_text(report.header.get("level"))
     if level_text:
         level = {"tinh": "province", "cap tinh": "province", "bo": "ministry", "cap bo": "ministry"}.get(
@@ -296,9 +300,12 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
                                                     "(or the percentage in 'Giá trị')")
         elif clean_text(value_cell) is not None:
             q = parse_quantity(value_cell)
-            if q.is_percent and ind.rule != "threshold":
-                raise CellError("not_a_number", f"expected a count, found the percentage {clean_text(value_cell)!r}")
-            out["value"] = q.value
+            percent_cell = "value" in raw.percent_fields
+            if (q.is_percent or percent_cell) and not ind.is_percent_number:
+                raise CellError("not_a_number", f"expected a {ind.value_unit or 'number'}, found the percentage "
+                                                f"{clean_text(value_cell)!r}")
+            # A threshold in percent keeps percent units: '1,2%' and 1,2 are both 1.2.
+            out["value"] = q.value * 100 if (q.is_percent or percent_cell) else q.value
             if ind.rule == "checklist" and not float(q.value).is_integer():
                 return reject("out_of_range", "value", f"a checklist counts criteria met: a whole number "
                                                        f"{ind.range_text()} is expected, found {clean_text(value_cell)!r}")

@@ -194,7 +194,8 @@ def report_workbook(level: str, year: int, methodology_version: str | None = Non
         name = ind.name_vi + (" (*)" if ind.evidence_required else "")
         low, high = ind.allowed_range()
         fixed = {"indicator_code": ind.code, "name_vi": name, "value_unit": ind.value_unit or "",
-                 "allowed_range": ind.range_text(), "rule": RULE_VI.get(ind.rule, ind.rule)}
+                 "allowed_range": ind.range_text(),
+                 "rule": RULE_VI.get(ind.rule, ind.rule) + (" — đo tự động, điền số tự đánh giá" if ind.is_automatic else "")}
         for key, text in fixed.items():
             ws.cell(r, col_of[key], text)
         ws.cell(r, col_of["indicator_code"]).number_format = "@"

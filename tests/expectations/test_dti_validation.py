@@ -21,6 +21,7 @@ GOOD = {
     "6.1": {"value": "Không"},
     "7.1": {"value": "60%", "evidence": "https://dichvucong.gov.vn"},
     "7.2": {"value": 12},
+    "8.1": {"value": "1,2%"},
 }
 
 

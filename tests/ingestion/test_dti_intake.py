@@ -32,6 +32,7 @@ GOOD = {
     "6.1": {"value": "Không"},
     "7.1": {"value": "85%", "evidence": "https://dichvucong.gov.vn"},
     "7.2": {"value": 12},
+    "8.1": {"value": "1,2%"},
 }
 
 
@@ -118,7 +119,8 @@ def test_template_has_named_header_cells_validation_and_one_row_per_reported_ind
     ws = wb[INDICATOR_SHEET]
     assert ws["B5"].value == 2023 and ws["B7"].value == "922_2022"
     codes = [ws.cell(r, 1).value for r in range(FIRST_DATA_ROW, ws.max_row + 1)]
-    assert codes == ["1", "1.1", "1.2", "1.3", "6", "6.1", "7", "7.1", "7.2"]  # section rows for the mains
+    # section rows for the main indicators; the automatic 7.3 is asked for too (self-assessment)
+    assert codes == ["1", "1.1", "1.2", "1.3", "6", "6.1", "7", "7.1", "7.2", "7.3", "8", "8.1"]
     kinds = {(dv.type, dv.formula1) for dv in ws.data_validations.dataValidation}
     assert ("list", '"Có,Không"') in kinds and ("whole", "0") in kinds and ("decimal", "0.0") in kinds
     boolean_cells = next(dv for dv in ws.data_validations.dataValidation if dv.formula1 == '"Có,Không"').sqref
@@ -134,13 +136,14 @@ def test_template_round_trip_xlsx_and_csv(tmp_path, con, inbox):
     fill_template_xlsx(xlsx, inbox / "2023" / "01" / "hanoi.xlsx", "01", dt.datetime(2024, 1, 15),
                        {"1.1": {"value": "Có", "evidence": "QĐ 1/QĐ-UBND"}, "1.2": {"value": 4},
                         "1.3": {"numerator": 45, "denominator": 60}, "6.1": {"value": "Không"},
-                        "7.1": {"value": 0.85, "evidence": "link"}, "7.2": {"value": 12}})
+                        "7.1": {"value": 0.85, "evidence": "link"}, "7.2": {"value": 12},
+                        "8.1": {"value": "1,2%"}})
     lines = csv_path.read_text(encoding="utf-8").splitlines()
     filled = []
     for line in lines:
         line = line.replace("# unit_code: ", "# unit_code: 79").replace("# report_date: ", "# report_date: 20/01/2024")
         fills = {"1.1": "Có,,,VB 2", "1.2": "2,,,", "1.3": ",30,40,", "6.1": "Có,,,", "7.1": "\"72,5%\",,,x",
-                 "7.2": "\"1.000\",,,"}
+                 "7.2": "\"1.000\",,,", "8.1": "\"0,8\",,,"}
         code = line.split(",", 1)[0]
         if code in fills:
             line = line.rsplit(",", 4)[0] + "," + fills[code]
@@ -153,10 +156,11 @@ def test_template_round_trip_xlsx_and_csv(tmp_path, con, inbox):
     hanoi = values_of(con, submission(con, unit_code="01")[0][0])
     assert hanoi == {"1.1": (1.0, None, None, "QĐ 1/QĐ-UBND", None), "1.2": (4.0, None, None, None, None),
                      "1.3": (0.75, 45.0, 60.0, None, None), "6.1": (0.0, None, None, None, None),
-                     "7.1": (0.85, None, None, "link", None), "7.2": (12.0, None, None, None, None)}
+                     "7.1": (0.85, None, None, "link", None), "7.2": (12.0, None, None, None, None),
+                     "7.3": (None, None, None, None, None), "8.1": (1.2, None, None, None, None)}
     hcm = values_of(con, submission(con, unit_code="79")[0][0])
     assert hcm["7.1"][0] == pytest.approx(0.725) and hcm["7.2"][0] == 1000.0 and hcm["1.3"][0] == 0.75
-    assert hcm["6.1"][0] == 1.0
+    assert hcm["6.1"][0] == 1.0 and hcm["8.1"][0] == pytest.approx(0.8)
     sub = submission(con, unit_code="79")[0]
     assert sub[1:9] == ("accepted", 1, "79", "province", 2023, dt.date(2024, 1, 20), "csv", "utf-8")
     assert sub[11] == "922_2022"
@@ -261,8 +265,8 @@ def test_merged_cells_extra_sheets_apostrophes_nbsp_and_thousands(con, inbox):
     got = values_of(con)
     assert got["7.2"][0] == 1000.0 and got["1.2"][0] == 3.0 and got["1.3"][0] == pytest.approx(0.5)
     assert got["7.1"][3] == "CV 5/STTTT" and got["7.2"][3] == "CV 5/STTTT"
-    assert got["1.1"][0] == 1.0
-    assert con.execute("SELECT count(*) FROM raw.dti_report_values").fetchone() == (6,)
+    assert got["1.1"][0] == 1.0 and got["8.1"][0] == pytest.approx(1.2)
+    assert con.execute("SELECT count(*) FROM raw.dti_report_values").fetchone() == (8,)
 
 
 def test_text_in_a_number_cell_unknown_code_and_out_of_range_reject_rows_not_the_file(con, inbox):
@@ -277,7 +281,7 @@ def test_text_in_a_number_cell_unknown_code_and_out_of_range_reject_rows_not_the
     assert summary.files[0].action == "accepted" and summary.files[0].rejected_rows == 5
     rules = dict(con.execute("SELECT indicator_code, rejection_rule FROM raw.dti_report_values").fetchall())
     assert rules == {"1.1": "not_a_boolean", "1.2": "out_of_range", "1.3": "out_of_range", "6.1": None,
-                     "7.1": None, "7.2": "not_a_number", "9.9": "unknown_indicator"}
+                     "7.1": None, "7.2": "not_a_number", "7.3": None, "8.1": None, "9.9": "unknown_indicator"}
     view = con.execute(
         "SELECT file, sheet, source_row, field, rule, reason FROM quarantine.dti_rejections "
         "WHERE indicator_code = '7.2'").fetchone()
@@ -366,7 +370,7 @@ def test_a_report_in_another_units_folder_is_rejected_naming_both_units(con, inb
     assert "inbox/2023/79/" in foreign[10]
     assert con.execute("SELECT folder_unit_code, version FROM raw.dti_submissions WHERE unit_code = '79'").fetchone() == ("01", 1)
     # Its rows are kept (traceable) under the rejected submission.
-    assert con.execute("SELECT count(*) FROM raw.dti_report_values WHERE submission_id = ?", [foreign[0]]).fetchone() == (6,)
+    assert con.execute("SELECT count(*) FROM raw.dti_report_values WHERE submission_id = ?", [foreign[0]]).fetchone() == (8,)
     assert subs["02"][9] == "foreign_year" and "reports year 2022" in subs["02"][10]
 
 
