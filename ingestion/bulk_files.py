@@ -14,6 +14,7 @@ Each file is registered in `raw.ingested_sources` with its sha256, size and row 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import json
 import logging
@@ -158,6 +159,13 @@ def _quarantine_file(con, path: Path, month: str, sha: str, reason: str) -> File
     return FileOutcome(str(path), "quarantined", reason=reason)
 
 
+def is_resource_error(exc: BaseException) -> bool:
+    """Errors of the machine rather than of the file: out of memory, disk full, interrupted."""
+    if isinstance(exc, (duckdb.OutOfMemoryException, duckdb.InterruptException)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.ENOMEM, errno.EDQUOT)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOutcome:
     """Load one landing file of `month` (idempotent by content)."""
     path = path.resolve()
@@ -209,6 +217,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
         con.execute("COMMIT")
     except (duckdb.Error, SourceContractError, OSError, EOFError, gzip.BadGzipFile) as exc:
         con.execute("ROLLBACK")
+        if is_resource_error(exc):
+            raise  # the machine ran short (memory, disk), not the file: nothing to quarantine
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if not reason.startswith(str(path)):
             reason = f"{path}: {reason}"

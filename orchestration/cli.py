@@ -216,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--month", help="one month, YYYY-MM")
     run.add_argument("--from", dest="first", help="first month of a backfill, YYYY-MM")
     run.add_argument("--to", dest="last", help="last month of a backfill (included), YYYY-MM")
+    run.add_argument("--rebuild-reference", action="store_true",
+                     help="rebuild the reference data (seeds, units, calendar) even if unchanged")
 
     sub.add_parser("publish", help="publish the marts to data/published/ (months failing blocking checks are withheld)")
     sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected")
@@ -280,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         last = args.month or args.last or args.first
         if not first:
             raise SystemExit("dxmon run: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
+        if args.rebuild_reference:
+            os.environ["DXMON_REBUILD_REFERENCE"] = "1"
         ok = run_months(first, last)
         print_outputs()
         return 0 if ok else 1
