@@ -91,7 +91,9 @@ averaged as (
         -- plain mean over the reporting units (exact sum: reproducible to the byte)
         {{ exact_sum('value') }} / count(value) as value,
         count(distinct reporting_unit_code) as reporting_unit_count,
-        max(case when reporting_unit_key <> unit_key then 1 else 0 end) = 1 as is_merged_average,
+        -- values re-attributed from other (pre-merger) units than the ranked one
+        (count(distinct reporting_unit_code) > 1
+            or max(case when reporting_unit_code <> unit_code then 1 else 0 end) = 1) as is_merged_average,
         sum(sub_indicators_expected) as sub_indicators_expected,
         sum(missing_sub_indicators) as missing_sub_indicators
     from reporting_unit_values
