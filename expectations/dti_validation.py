@@ -116,6 +116,13 @@ class DtiValidation:
     # submission_id -> messages of blocking failures (what the scoring side and the agency see)
     blocking_by_submission: dict[str, list[str]] = field(default_factory=dict)
     warnings_by_submission: dict[str, list[str]] = field(default_factory=dict)
+    latest_submission_ids: set[str] = field(default_factory=set)  # the latest accepted version per unit
+
+    @property
+    def blocking_in_latest(self) -> dict[str, list[str]]:
+        """Blocking failures of the reports that currently count (a superseded version's
+        failures stay visible in `blocking_by_submission`)."""
+        return {k: v for k, v in self.blocking_by_submission.items() if k in self.latest_submission_ids}
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -137,6 +144,7 @@ class DtiValidation:
             "blocking_failures": len(self.blocking_failures),
             "warnings": len(self.warnings),
             "submissions_with_blocking_failures": len(self.blocking_by_submission),
+            "latest_reports_with_blocking_failures": len(self.blocking_in_latest),
             "flagged_rows": self.flagged_rows,
         }
 
@@ -186,6 +194,13 @@ FROM expected e LEFT JOIN vals v ON v.submission_id = e.submission_id AND v.indi
 ORDER BY e.submission_id, e.indicator_code
 """
 
+LATEST_SQL = """
+SELECT submission_id FROM (
+  SELECT submission_id, row_number() OVER (PARTITION BY unit_code ORDER BY version DESC, received_at DESC) AS rn
+  FROM raw.dti_submissions WHERE status = 'accepted' AND year = ?
+) WHERE rn = 1
+"""
+
 PREVIOUS_SQL = """
 WITH latest AS (
   SELECT submission_id, unit_code, methodology_version,
@@ -205,6 +220,8 @@ def year_frame(con, year: int) -> pd.DataFrame:
     frame["margin_above_min"] = frame["value"] - frame["range_min"]
     frame["margin_below_max"] = frame["range_max"] - frame["value"]
     frame["abs_change"] = (frame["value"] - frame["previous_value"]).abs()
+    latest = {r[0] for r in con.execute(LATEST_SQL, [year]).fetchall()}
+    frame["is_latest"] = frame["submission_id"].isin(latest)
     frame.loc[frame["rule"] != "ratio", "abs_change"] = float("nan")
     return frame.reset_index(drop=True)
 
@@ -226,7 +243,8 @@ def frames_for(con, year: int) -> dict[str, pd.DataFrame]:
         "dti_reports_required": frame[~frame["is_automatic"].astype(bool)],
         "dti_reports_values": frame[frame["value"].notna()],
         "dti_reports_evidence": frame[claimed],
-        "dti_reports_plausibility": frame[frame["abs_change"].notna()],
+        # against last year's final: only each unit's latest report (progress reports are lower)
+        "dti_reports_plausibility": frame[frame["abs_change"].notna() & frame["is_latest"]],
         "dti_reports_coverage": coverage_frame(con, year),
     }
 
@@ -308,6 +326,7 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
     finally:
         con.unregister("dti_catalogue_reported")
     result = DtiValidation(year=year, run_id=run_id)
+    result.latest_submission_ids = {r[0] for r in con.execute(LATEST_SQL, [year]).fetchall()}
     result.submissions = con.execute(
         "SELECT count(*) FROM raw.dti_submissions WHERE status = 'accepted' AND year = ?", [year]).fetchone()[0]
     root = root or quality_dir()

@@ -86,48 +86,73 @@ def _table_columns(labels: list[object]) -> dict[int, str]:
     return found
 
 
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >]")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+):([A-Z]+\d+)"')
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]+\d+)"[^>]*?(?<!/)>\s*<(?:\w+:)?f[\s>/]')
 
 
-def _has_formulas(path: Path) -> bool:
-    """Whether any worksheet of the workbook holds a formula (cheap: scans the zip's XML)."""
+def _sheet_xml(path: Path, ws) -> bytes:
     with zipfile.ZipFile(path) as zf:
-        return any(_FORMULA_TAG.search(zf.read(n)) for n in zf.namelist()
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        return zf.read(ws._worksheet_path.lstrip("/"))
 
 
 def read_xlsx(path: Path) -> ReportFile:
     import openpyxl  # imported here: CSV-only callers do not pay for it
+    from openpyxl.utils.cell import coordinate_to_tuple
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        # read_only: only the indicator sheet is parsed (several times faster on these files);
+        # merged ranges and formulas are then read from that sheet's XML directly.
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, EOFError, zlib.error, ParseError, OSError,
             ValueError, TypeError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReportFileError("unreadable_file",
-                              f"{path.name}: not a readable XLSX workbook ({detail}); the file may be truncated "
-                              f"or not an Excel file: send it again") from None
-    ws = None
-    for candidate in wb.worksheets:
-        if fold(candidate.title) == fold(INDICATOR_SHEET):
-            ws = candidate
-            break
-    if ws is None:
-        raise ReportFileError(
-            "missing_sheet",
-            f"{path.name}: no sheet '{INDICATOR_SHEET}' (found: {', '.join(repr(s.title) for s in wb.worksheets)}); "
-            f"fill the template without renaming or deleting the sheet")
-    # A merged range shows its value in every cell it covers (a merged label or code).
-    grid = [list(r) for r in ws.iter_rows(values_only=True)]
-    for merged in ws.merged_cells.ranges:
-        top = ws.cell(merged.min_row, merged.min_col).value
-        for row in range(merged.min_row, min(merged.max_row, len(grid)) + 1):
-            for col in range(merged.min_col, merged.max_col + 1):
-                if col - 1 < len(grid[row - 1]):
-                    grid[row - 1][col - 1] = top
-
-    header = _xlsx_header(wb, ws, grid)
+        raise _unreadable(path, exc) from None
+    try:
+        ws = None
+        for candidate in wb.worksheets:
+            if fold(candidate.title) == fold(INDICATOR_SHEET):
+                ws = candidate
+                break
+        if ws is None:
+            raise ReportFileError(
+                "missing_sheet",
+                f"{path.name}: no sheet '{INDICATOR_SHEET}' (found: {', '.join(repr(s.title) for s in wb.worksheets)}); "
+                f"fill the template without renaming or deleting the sheet")
+        try:
+            # Some generators write a wrong <dimension>; read the rows as they are.
+            ws.reset_dimensions()
+            grid, formats = [], {}
+            for r_index, row in enumerate(ws.iter_rows(), start=1):
+                values = []
+                for c_index, cell in enumerate(row, start=1):
+                    value = getattr(cell, "value", None)
+                    values.append(value)
+                    if isinstance(value, (int, float)) and "%" in (getattr(cell, "number_format", None) or ""):
+                        formats[(r_index, c_index)] = "%"
+                grid.append(values)
+            xml = _sheet_xml(path, ws)
+        except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, ParseError, OSError, ValueError) as exc:
+            raise _unreadable(path, exc) from None
+        # A merged range shows its value in every cell it covers (a merged label, code or evidence).
+        for first, last in _MERGE.findall(xml):
+            r1, c1 = coordinate_to_tuple(first.decode())
+            r2, c2 = coordinate_to_tuple(last.decode())
+            if r1 - 1 >= len(grid):
+                continue
+            top = grid[r1 - 1][c1 - 1] if c1 - 1 < len(grid[r1 - 1]) else None
+            for row in range(r1, min(r2, len(grid)) + 1):
+                cells = grid[row - 1]
+                cells.extend([None] * max(0, c2 - len(cells)))
+                for col in range(c1, c2 + 1):
+                    if row == r1 and col == c1:
+                        continue
+                    cells[col - 1] = top
+        # Formulas whose result Excel did not store (a workbook written by a program and never
+        # opened in Excel) read as None with data_only: find them to say so instead of 'empty'.
+        formula_cells = {coordinate_to_tuple(ref.decode()) for ref in _FORMULA_CELL.findall(xml)}
+        header = _xlsx_header(wb, ws, grid)
+    finally:
+        wb.close()
     header_row = None
     for i, values in enumerate(grid[:60]):
         columns = _table_columns(values)
@@ -138,36 +163,32 @@ def read_xlsx(path: Path) -> ReportFile:
         raise ReportFileError(
             "missing_columns",
             f"{path.name}: sheet '{ws.title}': no table header row with the columns "
-            f"'Mã chỉ tiêu' and 'Giá trị'; keep the template's row {9}")
-    # Formulas without a cached value (a workbook generated by a program and never opened in
-    # Excel) read as None with data_only=True; find them to say so instead of 'empty'.
-    formula_cells: set[tuple[int, int]] = set()
-    if _has_formulas(path):
-        formulas = openpyxl.load_workbook(path, data_only=False)[ws.title]
-        for row in formulas.iter_rows(min_row=header_row + 2):
-            for c in row:
-                if isinstance(c.value, str) and c.value.startswith("="):
-                    formula_cells.add((c.row, c.column))
+            f"'Mã chỉ tiêu' and 'Giá trị'; keep the template's row 9")
     rows = []
     for r_index in range(header_row + 1, len(grid)):
         values = grid[r_index]
         excel_row = r_index + 1
         cells = {name: (values[i] if i < len(values) else None) for i, name in col_map.items()}
-        if all(clean_text(v) is None for v in cells.values()) and not any(
-                (excel_row, i + 1) in formula_cells for i in col_map):
+        has_formula = {name for i, name in col_map.items() if (excel_row, i + 1) in formula_cells}
+        if all(clean_text(v) is None for v in cells.values()) and not has_formula:
             continue
         raw = RawRow(ws.title, excel_row, cells)
-        for i, name in col_map.items():
-            if (excel_row, i + 1) in formula_cells and cells[name] is None:
-                raw.formula_fields.add(name)
-            if name in ("value",) and isinstance(cells[name], (int, float)) and not isinstance(cells[name], bool):
-                if "%" in (ws.cell(excel_row, i + 1).number_format or ""):
-                    raw.percent_fields.add(name)
+        raw.formula_fields = {name for name in has_formula if cells[name] is None}
+        raw.percent_fields = {name for i, name in col_map.items() if formats.get((excel_row, i + 1)) == "%"}
         rows.append(raw)
     return ReportFile(path, "xlsx", None, ws.title, header, rows)
 
 
+def _unreadable(path: Path, exc: Exception) -> ReportFileError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ReportFileError("unreadable_file",
+                           f"{path.name}: not a readable XLSX workbook ({detail}); the file may be truncated "
+                           f"or not an Excel file: send it again")
+
+
 def _xlsx_header(wb, ws, grid) -> dict[str, object]:
+    from openpyxl.utils.cell import coordinate_to_tuple
+
     """Header cells by defined name; by label in the first rows when a name is missing (a sheet
     copied into another workbook loses its names)."""
     header: dict[str, object] = {key: None for key, *_ in HEADER_FIELDS}
@@ -178,17 +199,13 @@ def _xlsx_header(wb, ws, grid) -> dict[str, object]:
             continue
         try:
             for title, coord in defined.destinations:
-                target = wb[title]
-                coord = coord.replace("$", "").split(":")[0]
-                header[key] = target[coord].value
+                row, col = coordinate_to_tuple(coord.replace("$", "").split(":")[0])
+                if title == ws.title:
+                    header[key] = grid[row - 1][col - 1] if row - 1 < len(grid) and col - 1 < len(grid[row - 1]) else None
+                else:
+                    header[key] = wb[title].cell(row, col).value
                 found.add(key)
-                # A merged header cell: the value sits in the range's first cell.
-                if header[key] is None and target is ws:
-                    row = target[coord].row
-                    col = target[coord].column
-                    if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
-                        header[key] = grid[row - 1][col - 1]
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, AttributeError):
             continue
     for values in grid[:20]:
         for i, v in enumerate(values[:6]):

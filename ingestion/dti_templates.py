@@ -199,11 +199,6 @@ def report_workbook(level: str, year: int, methodology_version: str | None = Non
         for key, text in fixed.items():
             ws.cell(r, col_of[key], text)
         ws.cell(r, col_of["indicator_code"]).number_format = "@"
-        given = values.get(ind.code, {})
-        for key in INPUT_FIELDS:
-            content = given.get(key)
-            if content is not None and content != "":
-                ws.cell(r, col_of[key], content)
         value_ref = f"{get_column_letter(col_of['value'])}{r}"
         if ind.rule == "boolean":
             validate(value_ref, ("list",), type="list", formula1='"Có,Không"', error="Chọn Có hoặc Không")
@@ -228,6 +223,32 @@ def report_workbook(level: str, year: int, methodology_version: str | None = Non
     for col, width in zip("ABCDEFGHI", (12, 60, 12, 16, 22, 12, 12, 12, 30)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"C{FIRST_DATA_ROW}"
+    if values:
+        fill_workbook(wb, values=values)
+    return wb
+
+
+def fill_workbook(wb: Workbook, unit_code: str | None = None, report_date: dt.date | str | None = None,
+                  values: dict[str, dict] | None = None) -> Workbook:
+    """Write the header cells and every input cell of a template workbook (cells of indicators
+    absent from `values` are emptied), so one workbook can be refilled for many units."""
+    ws = wb[INDICATOR_SHEET]
+    if unit_code is not None:
+        ws["B2"] = unit_code
+        unit = unit_by_code(unit_code)
+        ws["B3"] = unit.name_vi if unit else None
+    if report_date is not None:
+        ws["B6"] = report_date
+    col_of = {name: i for i, (name, _) in enumerate(TABLE_COLUMNS, start=1)}
+    values = values or {}
+    for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+        code = ws.cell(r, 1).value
+        if code is None or ws.cell(r, col_of["rule"]).value is None:  # a section row
+            continue
+        given = values.get(str(code), {})
+        for key in INPUT_FIELDS:
+            content = given.get(key)
+            ws.cell(r, col_of[key]).value = None if content == "" else content
     return wb
 
 
