@@ -156,8 +156,10 @@ def _stamp(path: Path, when: dt.datetime) -> None:
     os.utime(path, (when.timestamp(), when.timestamp()))
 
 
-def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), seed: int = DEFAULT_SEED) -> DemoReports:
-    """Write demo reports into `out_dir/inbox`; see the module docstring and docs/dti_reports.md."""
+def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), seed: int = DEFAULT_SEED,
+                          unit_codes: tuple[str, ...] | None = None) -> DemoReports:
+    """Write demo reports into `out_dir/inbox`; see the module docstring and docs/dti_reports.md.
+    `unit_codes` limits the demo to some units (tests)."""
     out_dir = Path(out_dir)
     inbox = out_dir / "inbox"
     result = DemoReports(inbox)
@@ -192,7 +194,7 @@ def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), 
 
     for year in years:
         version = methodology_version_for_year(year)
-        units = units_for_year(year)
+        units = [u for u in units_for_year(year) if unit_codes is None or u.code in unit_codes]
         by_level = {lvl: reported_indicators(version, lvl) for lvl in ("province", "ministry")}
         bands = {lvl: {i.code: _full_band(version, lvl, i.code) for i in inds if i.rule == "threshold"}
                  for lvl, inds in by_level.items()}
@@ -205,7 +207,7 @@ def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), 
         picks = iter(order)
 
         def take(n: int) -> list[Unit]:
-            return [units[next(picks)] for _ in range(n)]
+            return [units[i] for _, i in zip(range(n), picks)]  # range first: no extra pick consumed
 
         n_resubmit = max(1, round(RESUBMISSION_RATE * len(units)))
         resubmitters = {u.code for u in take(n_resubmit)}
