@@ -33,6 +33,8 @@ import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# DXMON_TEST_DBT_PROJECT_DIR: run against a copy of the project (e.g. while a sibling model in the
+# shared tree does not parse); the repository project by default.
 PROJECT_DIR = Path(os.environ.get("DXMON_TEST_DBT_PROJECT_DIR", REPO / "dbt_project"))
 WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
 SELECT = ["--select", "tag:reference", "tag:dti+", "--indirect-selection", "cautious"]
