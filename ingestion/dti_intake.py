@@ -12,7 +12,9 @@
 * a file that cannot be read as a report (corrupt, truncated, no indicator sheet, no header
   cells, wrong encoding) is a `rejected` submission with a copy in
   `data/quarantine/dti_files/<year>/<unit>/` beside a `.reason.json`.
-The same bytes again are a no-op. Nothing in the inbox is moved or changed.
+The same bytes again are a no-op. Nothing in the inbox is moved or changed. A missing or broken
+catalogue (`CatalogueError`) stops the run before the file is registered: it is not the file's
+fault, and the file must be taken again once the catalogue is fixed.
 """
 
 from __future__ import annotations
@@ -225,7 +227,10 @@ def _check_header(report: ReportFile, year: int, folder_unit: str) -> _Header:
     if not (dt.date(year, 1, 1) <= report_date <= dt.date(year + 2, 12, 31)):
         raise _FileRejection("bad_header", f"{where}: report date {report_date:%d/%m/%Y} is not plausible for "
                                            f"DTI year {year}")
-    expected = methodology_version_for_year(year)
+    try:
+        expected = methodology_version_for_year(year)
+    except CatalogueError as exc:
+        raise _FileRejection("unknown_year", f"{where}: DTI year {year} has no methodology version ({exc})") from None
     version = clean_text(report.header.get("methodology_version")) or expected
     if version != expected:
         known = version in known_versions()
@@ -387,6 +392,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
             report = read_report(path)
         except ReportFileError as exc:
             raise _FileRejection(exc.rule, str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - one odd file must not block the inbox
+            raise _FileRejection("unreadable_file", f"{path.name}: cannot be read as a report "
+                                                    f"({type(exc).__name__}: {exc}); send the template again") from None
         try:
             header = _check_header(report, year, folder_unit)
         except _FileRejection as exc:
@@ -394,7 +402,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
             if exc.rule in ("foreign_unit", "foreign_year"):
                 try:
                     header = _check_header(report, *_own_place(report))
-                except (_FileRejection, CellError, CatalogueError):
+                except (_FileRejection, CellError):
                     header = None
             raise
         rows = _value_rows(report, header)
@@ -402,8 +410,6 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
         rule, reason = exc.rule, exc.reason
         if header is not None and not rows:
             rows = _value_rows(report, header)
-    except CatalogueError as exc:
-        rule, reason = "no_methodology", f"{path.name}: {exc}"
     status = "rejected" if rule else "accepted"
     con.execute("BEGIN TRANSACTION")
     try:

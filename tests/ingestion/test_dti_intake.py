@@ -395,3 +395,13 @@ def test_ministry_report_and_files_outside_unit_folders(con, inbox):
     assert actions == [("btc.xlsx", "accepted"), ("lac.xlsx", "skipped")]
     assert values_of(con) == {"1.1": (1.0, None, None, "QĐ 9", None), "1.2": (0.9, 90.0, 100.0, None, None)}
     assert submission(con)[0][4] == "ministry"
+
+
+def test_a_year_without_methodology_is_a_file_rejection(con, inbox):
+    save_report(inbox, unit="01", year=2023, name="bao_cao.csv")
+    moved = drop(inbox, 2019, "01", "bao_cao.csv")
+    (inbox / "2023" / "01" / "bao_cao.csv").rename(moved)
+    moved.write_text(moved.read_text(encoding="utf-8").replace("# year: 2023", "# year: 2019"), encoding="utf-8")
+    summary = ingest_inbox(con, inbox)
+    assert summary.files[0].action == "rejected"
+    assert submission(con)[0][9] == "unknown_year"
