@@ -401,7 +401,8 @@ def test_a_year_without_methodology_is_a_file_rejection(con, inbox):
     save_report(inbox, unit="01", year=2023, name="bao_cao.csv")
     moved = drop(inbox, 2019, "01", "bao_cao.csv")
     (inbox / "2023" / "01" / "bao_cao.csv").rename(moved)
-    moved.write_text(moved.read_text(encoding="utf-8").replace("# year: 2023", "# year: 2019"), encoding="utf-8")
+    text = moved.read_text(encoding="utf-8").replace("# year: 2023", "# year: 2019")
+    moved.write_text(text.replace("15/01/2024", "15/01/2020"), encoding="utf-8")
     summary = ingest_inbox(con, inbox)
     assert summary.files[0].action == "rejected"
     assert submission(con)[0][9] == "unknown_year"
