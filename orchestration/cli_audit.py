@@ -1,0 +1,150 @@
+"""The auditors' commands (docs/audit.md), loaded by orchestration/cli.py:
+
+    dxmon publish --override --month 2025-07 --reason "..."   publish a month whose blocking checks failed
+    dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
+    dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
+    dxmon audit-archive verify | rebuild --period 2025-07 --out DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    publish = sub.choices.get("publish")
+    if publish is not None:  # extend `dxmon publish` with the recorded override
+        publish.add_argument("--override", action="store_true",
+                             help="publish --month although its blocking checks failed (needs --reason)")
+        publish.add_argument("--month", help="YYYY-MM: the month to override")
+        publish.add_argument("--reason", help="why the failed checks do not invalidate the month (recorded)")
+        publish.add_argument("--by", help="who decides (default: DXMON_USER or the OS user)")
+        publish.set_defaults(handler=publish_handler)
+
+    explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
+    explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC")
+    explain.add_argument("--period", required=True, help="YYYY-MM")
+    explain.add_argument("--index", default="service_index", help="index name (default %(default)s)")
+    explain.add_argument("--indicator", help="one indicator code, e.g. 2.1 (prints the exact input rows)")
+    explain.add_argument("--rows", type=int, default=5, help="input rows to print per measure (default %(default)s)")
+    explain.add_argument("--json", action="store_true", help="machine-readable output")
+    explain.set_defaults(handler=explain_handler)
+
+    pack = sub.add_parser("audit-pack", help="write a period's audit pack (folder + zip with a manifest of hashes), or verify one")
+    pack.add_argument("--period", help="YYYY-MM")
+    pack.add_argument("--out", help="folder for packs (default data/audit_packs)")
+    pack.add_argument("--verify", help="a pack folder or zip to verify instead")
+    pack.set_defaults(handler=audit_pack_handler)
+
+    archive = sub.add_parser("audit-archive", help="the immutable raw archive: verify it, or rebuild a period from it alone")
+    archive.add_argument("action", choices=["verify", "rebuild"])
+    archive.add_argument("--period", help="YYYY-MM: rebuild every archived month up to this one")
+    archive.add_argument("--out", help="a new, empty data folder for the rebuild")
+    archive.set_defaults(handler=audit_archive_handler)
+
+
+def publish_handler(args) -> int:
+    from ingestion.publishing import OverrideError, publish, record_override
+    from ingestion.warehouse import connect
+
+    if args.override:
+        if not args.month or not args.reason:
+            print("dxmon publish --override needs --month YYYY-MM and --reason TEXT", file=sys.stderr)
+            return 2
+        try:
+            with connect() as con:
+                record = record_override(con, args.month, args.reason, by=args.by)
+        except OverrideError as exc:
+            print(f"override refused: {exc}", file=sys.stderr)
+            return 2
+        print(f"override {record['override_id']} recorded by {record['overridden_by']} for {record['period_month']}: "
+              f"checks overridden: {record['overridden_checks']}")
+    elif args.month or args.reason:
+        print("--month and --reason go with --override", file=sys.stderr)
+        return 2
+    result = publish()
+    print(f"published {', '.join(result.published_months)} to {result.directory}")
+    for month, why in result.withheld_months.items():
+        print(f"withheld {month}: {why}")
+    for month, o in (result.overridden_months or {}).items():
+        print(f"published on override {month}: {o['override_id']} by {o['overridden_by']}: {o['reason']}")
+    return 0
+
+
+def explain_handler(args) -> int:
+    from ingestion.audit_explain import ExplainError, explain, format_explanation, is_locked
+
+    try:
+        result = explain(args.unit, args.period, args.index, args.indicator, args.rows)
+    except ExplainError as exc:
+        print(f"dxmon explain: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001
+        if is_locked(exc):
+            print("dxmon explain: the warehouse is being written by a run; try again when it ends", file=sys.stderr)
+            return 1
+        raise
+    print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json else format_explanation(result))
+    return 0
+
+
+def audit_pack_handler(args) -> int:
+    from ingestion.audit_pack import build_audit_pack, verify_audit_pack
+
+    if args.verify:
+        problems = verify_audit_pack(Path(args.verify))
+        for p in problems:
+            print(f"  {p}")
+        print(f"{args.verify}: {'VERIFIED' if not problems else f'{len(problems)} problem(s)'}")
+        return 0 if not problems else 1
+    if not args.period:
+        print("dxmon audit-pack: give --period YYYY-MM (or --verify PATH)", file=sys.stderr)
+        return 2
+    pack = build_audit_pack(args.period, Path(args.out) if args.out else None)
+    print(f"audit pack of {pack.period}: {pack.folder}\n  zip: {pack.zip_path}\n  verify: dxmon audit-pack --verify {pack.zip_path}")
+    return 0
+
+
+def audit_archive_handler(args) -> int:
+    from ingestion.raw_archive import raw_archive_dir, verify_archive
+
+    if args.action == "verify":
+        problems = verify_archive()
+        for p in problems:
+            print(f"  {p}")
+        print(f"{raw_archive_dir()}: {'VERIFIED' if not problems else f'{len(problems)} problem(s)'}")
+        return 0 if not problems else 1
+    if not args.period or not args.out:
+        print("dxmon audit-archive rebuild needs --period YYYY-MM and --out DIR (a new data folder)", file=sys.stderr)
+        return 2
+    out = Path(args.out).resolve()
+    if out.exists() and any(out.iterdir()):
+        print(f"{out} is not empty; give a new folder", file=sys.stderr)
+        return 2
+    months = rebuild_inputs(args.period, out)
+    os.environ["DXMON_DATA_DIR"] = str(out)
+    os.environ["DXMON_WAREHOUSE"] = str(out / "warehouse" / "dxmon.duckdb")
+    os.environ["DAGSTER_HOME"] = str(out / "dagster_home")
+    os.environ.pop("DXMON_PORTAL_URL", None)
+    (out / "dagster_home").mkdir(parents=True, exist_ok=True)
+    from orchestration.cli import run_months
+
+    ok = run_months(months[0], months[-1])
+    print(f"rebuilt {months[0]}..{months[-1]} from the archive alone into {out}")
+    return 0 if ok else 1
+
+
+def rebuild_inputs(period: str, out: Path, archive: Path | None = None) -> list[str]:
+    """Restore every archived month up to `period` into the data folder `out`; the months."""
+    from ingestion.raw_archive import archived_months, raw_archive_dir, restore_month
+
+    archive = archive or raw_archive_dir()
+    months = [m for m in archived_months(archive) if m <= period[:7]]
+    if not months:
+        raise SystemExit(f"no archived month up to {period[:7]} in {archive}")
+    for m in months:
+        restore_month(m, out, archive)
+    return months
