@@ -27,8 +27,9 @@
     'dossiers_received_personal_store': 'is_received_in_period and has_personal_store_component',
     'dossiers_received_using_population_db': 'is_received_in_period and uses_population_db',
 } %}
+{#- finished_processing_days is a sum of days over its rows, so its row count is not its value -#}
 {%- set derived_dossier_measures = {
-    'finished_processing_days': 'is_finished_in_period',  -- a sum of days over these rows
+    'finished_processing_days': 'is_finished_in_period',
     'dossiers_received_online_sync_adjusted': 'is_received_in_period and is_online_with_required_e_result',
     'dossiers_handled_satisfied': 'is_handled_in_period and is_on_time and not is_complained_or_disliked',
 } %}
