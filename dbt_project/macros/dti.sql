@@ -120,3 +120,21 @@
         select 1 as nothing_to_delete
     {%- endif -%}
 {%- endmacro %}
+
+{#- A source table, or an empty relation with the given columns when the table does not exist
+    yet (a warehouse where DTI intake never ran: the service-index build and its tests create
+    only the service-index raw tables). Staging views are recreated on every build, so the view
+    reads the real table from the first build after intake created it.
+    column_types: list of (column, type) of the columns the staging model reads. -#}
+{% macro source_or_empty(source_name, table_name, column_types) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if execute and adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+        (select
+            {%- for name, type in column_types %}
+            cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        where 1 = 0)
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
