@@ -271,8 +271,9 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
     for spec in all_suites():
         result.outcomes.extend(run_suite(context, spec, profile_for(con, spec, period), run_name))
     now = dt.datetime.now()
-    con.execute("DELETE FROM meta.validation_results WHERE period_month = CAST(? AS DATE) AND run_id = ?",
-                [period, run_id])
+    con.execute("DELETE FROM meta.validation_results WHERE period_month = CAST(? AS DATE) AND run_id = ? "
+                "AND extract_kind IN (SELECT unnest(?))",
+                [period, run_id, sorted({o.extract_kind for o in result.outcomes}) or [""]])
     con.executemany(
         "INSERT INTO meta.validation_results VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [[run_id, period, o.extract_kind, o.suite_name, o.expectation, o.column, o.is_blocking, o.success,

@@ -48,6 +48,12 @@ OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, bool], ...] = (
     ("marts.rpt_data_quality_runs", False),
     ("marts.rpt_data_quality_by_unit", False),
     ("marts.rpt_agency_quality_scorecard", False),
+    # The DTI (yearly; provisional rows by month): not gated by the service index's months.
+    ("marts.rpt_dti_ranking", False),
+    ("marts.fct_dti_scores", False),
+    ("marts.fct_dti_main_indicator_values", False),
+    ("marts.fct_dti_indicator_divergence", False),
+    ("marts.rpt_dti_history_discrepancies", False),
 )
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")

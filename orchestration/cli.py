@@ -3,6 +3,7 @@
     dxmon prepare                       parse the dbt project (manifest for Dagster)
     dxmon run --month 2025-10           refresh one month through Dagster
     dxmon run --from 2025-02 --to 2025-08   backfill a range in one run
+    dxmon reference [--rebuild]         build the reference data alone (units, methodology, calendar)
     dxmon publish                       publish the marts again (gate applies)
     dxmon status                        per-month gate, rows loaded and rejected
     dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
@@ -89,6 +90,22 @@ def run_months(first: str, last: str) -> bool:
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} for {first}..{last}")
+    return result.success
+
+
+def build_reference(rebuild: bool) -> bool:
+    """Materialize the reference data alone through Dagster."""
+    from dagster import DagsterInstance
+
+    prepare_dbt()
+    if rebuild:
+        os.environ["DXMON_REBUILD_REFERENCE"] = "1"
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("reference_data")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    print(f"run {result.run_id}: reference data {'ready' if result.success else 'FAILED'}")
     return result.success
 
 
@@ -185,9 +202,20 @@ def demo_run(args) -> int:
         print(f"demo portal serving {store} at {server.url}")
         started = time.time()
         ok = run_months(args.first, args.last)
-    print(f"pipeline took {time.time() - started:.1f} s")
+    print(f"service index pipeline took {time.time() - started:.1f} s")
+    dti_ok = True
+    if not args.skip_dti:
+        from ingestion.publishing import publish
+        from orchestration.cli_dti import print_dti_outputs, run_dti_demo
+
+        started = time.time()
+        dti_ok = run_dti_demo()
+        print(f"DTI pipeline took {time.time() - started:.1f} s")
+        publish()  # the DTI marts beside the service index's (the gate still applies to months)
     print_outputs()
-    return 0 if ok else 1
+    if not args.skip_dti:
+        print_dti_outputs()
+    return 0 if ok and dti_ok else 1
 
 
 def demo_serve(args) -> int:
@@ -219,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rebuild-reference", action="store_true",
                      help="rebuild the reference data (seeds, units, calendar) even if unchanged")
 
+    reference = sub.add_parser("reference", help="build the reference data (units, methodology, calendar) only")
+    reference.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
+
     sub.add_parser("publish", help="publish the marts to data/published/ (months failing blocking checks are withheld)")
     sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected")
     quarantine = sub.add_parser("quarantine", help="rejected rows and files of a month, by rule, with an example")
@@ -237,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=766, help="random seed (default %(default)s)")
         p.add_argument("--format", default="csv.gz", choices=["csv", "csv.gz", "parquet"], help="landing file format")
         p.add_argument("--out", default=str(data_dir() / "demo"), help="output folder (default %(default)s)")
+        if name == "run":
+            p.add_argument("--skip-dti", action="store_true", help="the service index only, no DTI demo")
     serve = demo_sub.add_parser("serve", help="serve a demo portal store over HTTP on 127.0.0.1")
     serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
     serve.add_argument("--port", type=int, default=8766)
@@ -287,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = run_months(first, last)
         print_outputs()
         return 0 if ok else 1
+    if args.command == "reference":
+        return 0 if build_reference(args.rebuild) else 1
     if args.command == "publish":
         from ingestion.publishing import publish
 

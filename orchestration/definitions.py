@@ -12,13 +12,14 @@ from dagster_dbt import DbtCliResource
 
 from ingestion.warehouse import warehouse_path
 from orchestration.assets.dbt_models import reference_dbt_models, service_index_dbt_models
+from orchestration.assets.dti import dti_dbt_models, dti_reports
 from orchestration.assets.extracts import raw_extracts
 from orchestration.assets.publication import published_service_index
 from orchestration.dbt_project import dxmon_dbt_project
-from orchestration.jobs import monthly_service_index_job
+from orchestration.jobs import monthly_dti_job, monthly_service_index_job, reference_data_job_def
 from orchestration.resources import PortalResource, WarehouseResource
-from orchestration.schedules import monthly_service_index_schedule
-from orchestration.sensors import late_landing_file_sensor
+from orchestration.schedules import monthly_dti_schedule, monthly_service_index_schedule
+from orchestration.sensors import dti_inbox_sensor, late_landing_file_sensor
 
 # dbt (a subprocess) finds the warehouse through the profile's env var.
 os.environ.setdefault("DXMON_WAREHOUSE", str(warehouse_path()))
@@ -30,10 +31,11 @@ def dbt_executable() -> str:
 
 
 defs = dg.Definitions(
-    assets=[reference_dbt_models, raw_extracts, service_index_dbt_models, published_service_index],
-    jobs=[monthly_service_index_job],
-    schedules=[monthly_service_index_schedule],
-    sensors=[late_landing_file_sensor],
+    assets=[reference_dbt_models, raw_extracts, service_index_dbt_models, published_service_index,
+            dti_reports, dti_dbt_models],
+    jobs=[monthly_service_index_job, monthly_dti_job, reference_data_job_def()],
+    schedules=[monthly_service_index_schedule, monthly_dti_schedule],
+    sensors=[late_landing_file_sensor, dti_inbox_sensor],
     resources={
         "dbt": DbtCliResource(project_dir=dxmon_dbt_project, dbt_executable=dbt_executable()),
         "warehouse": WarehouseResource(),

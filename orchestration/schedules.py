@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from orchestration.jobs import monthly_service_index_job
+from orchestration.jobs import monthly_dti_job, monthly_service_index_job
 from orchestration.partitions import TIMEZONE, previous_month_key
 
 
@@ -16,3 +16,16 @@ from orchestration.partitions import TIMEZONE, previous_month_key
 def monthly_service_index_schedule(context: dg.ScheduleEvaluationContext):
     month = previous_month_key(context.scheduled_execution_time)
     return dg.RunRequest(run_key=f"scheduled:{month}", partition_key=month, tags={"dxmon/trigger": "schedule"})
+
+
+@dg.schedule(
+    cron_schedule="0 5 2 * *",
+    execution_timezone=TIMEZONE,
+    job=monthly_dti_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def monthly_dti_schedule(context: dg.ScheduleEvaluationContext):
+    """Two hours after the service index (whose facts feed the automatic DTI indicators): the
+    provisional DTI of the month that just ended."""
+    month = previous_month_key(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"scheduled-dti:{month}", partition_key=month, tags={"dxmon/trigger": "schedule"})

@@ -2,6 +2,7 @@
 the service index (monthly partitions; a range of months is one dbt invocation)."""
 
 
+import graphlib
 import hashlib
 import json
 import os
@@ -60,7 +61,7 @@ def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         built = built_reference_fingerprint(con)
     if built == fingerprint and not force and context.selected_asset_keys == set(context.assets_def.keys):
         context.log.info(f"reference data unchanged (fingerprint {fingerprint[:12]}): not rebuilt")
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for key in topological_order(context.assets_def):
             yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                             metadata={"rebuilt": False, "reference_fingerprint": fingerprint})
         return
@@ -68,6 +69,13 @@ def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
     with warehouse.connection() as con:
         record_reference_fingerprint(con, fingerprint)
+
+
+def topological_order(assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """The asset keys of a multi-asset, upstream first (Dagster wants outputs in that order)."""
+    keys = set(assets_def.keys)
+    graph = {key: {dep for dep in assets_def.asset_deps.get(key, set()) if dep in keys} for key in keys}
+    return list(graphlib.TopologicalSorter(graph).static_order())
 
 
 def reference_fingerprint(manifest_path) -> str:
