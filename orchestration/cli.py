@@ -140,6 +140,23 @@ def print_quarantine(month: str) -> None:
         ))
 
 
+def print_audit_outputs(published: Path, latest: str | None) -> None:
+    """Where the auditors' answers are: scorecards, audit packs, the raw archive, explain."""
+    from ingestion.audit_pack import audit_packs_dir
+    from ingestion.raw_archive import raw_archive_dir
+
+    print(f"  quality scorecard: table rpt_agency_quality_scorecard (and rpt_data_quality_runs, "
+          f"rpt_data_quality_by_unit) in {published / 'dxmon_published.duckdb'}")
+    packs = audit_packs_dir()
+    built = sorted(p.name for p in packs.iterdir() if p.is_dir()) if packs.is_dir() else []
+    if built:
+        print(f"  audit pack: {packs / built[-1]} (and {packs / (built[-1] + '.zip')}); "
+              f"verify: dxmon audit-pack --verify {packs / (built[-1] + '.zip')}")
+    print(f"  raw archive (content-addressed, read-only): {raw_archive_dir()}")
+    if latest:
+        print(f"  explain a score: .venv/bin/dxmon explain --unit 01 --period {latest}")
+
+
 def print_outputs() -> None:
     from ingestion.publishing import published_dir
 
@@ -151,11 +168,14 @@ def print_outputs() -> None:
     print(f"  publication manifest:     {manifest}")
     print(f"  data quality (GX Data Docs): {data_dir() / 'quality' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
     print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {data_dir() / 'quarantine' / 'files'}")
+    latest = None
     if manifest.exists():
         info = json.loads(manifest.read_text(encoding="utf-8"))
         print(f"  months published: {', '.join(info['published_months'])}")
         for month, why in info.get("withheld_months", {}).items():
             print(f"  month withheld: {month}: {why}")
+        latest = max(info["published_months"], default=None)
+    print_audit_outputs(published, latest)
     print("  query it (read-only, safe while the pipeline runs):\n"
           f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published / 'dxmon_published.duckdb'}', "
           "read_only=True).sql('select period_month, unit_level, rank, unit_name, total_score, band "

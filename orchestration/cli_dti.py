@@ -31,7 +31,8 @@ def _dbt_build(select: str, dbt_vars: dict, exclude: str | None = None) -> None:
     from orchestration.cli import dbt_command, prepare_dbt
 
     prepare_dbt()
-    args = ["build", "--select", select, "--vars", json.dumps(dbt_vars)]
+    # cautious: a test that also reads a model outside the selection waits for that model's build
+    args = ["build", "--select", select, "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious"]
     if exclude:
         args += ["--exclude", exclude]
     completed = subprocess.run(dbt_command(*args, "--quiet"), cwd=PROJECT_ROOT, capture_output=True, text=True)

@@ -12,7 +12,11 @@ from orchestration.resources import WarehouseResource
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetKey("rpt_service_ranking_monthly"), dg.AssetKey("fct_service_index_monthly"),
-          dg.AssetKey("fct_service_index_indicators_monthly"), dg.AssetKey("dim_units")],
+          dg.AssetKey("fct_service_index_indicators_monthly"), dg.AssetKey("dim_units"),
+          # the auditors' marts are published beside the scores they explain
+          dg.AssetKey("rpt_score_lineage"), dg.AssetKey("rpt_agency_quality_scorecard"),
+          dg.AssetKey("rpt_data_quality_runs"), dg.AssetKey("rpt_data_quality_by_unit"),
+          dg.AssetKey("fct_validation_history")],
     group_name="publication",
 )
 def published_service_index(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
