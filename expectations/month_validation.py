@@ -57,6 +57,8 @@ class MonthValidation:
     cross_row_rejections: dict[str, int]
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     docs_index: str | None = None
+    # suite name -> URL of this month's validation result page in the Data Docs site
+    docs_pages: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -198,9 +200,14 @@ def _json(value) -> str | None:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def run_suite(context, spec: SuiteSpec, frame: pd.DataFrame, run_name: str) -> list[ExpectationOutcome]:
+def run_suite(context, spec: SuiteSpec, frame: pd.DataFrame, run_name: str,
+              result_ids: dict | None = None) -> list[ExpectationOutcome]:
+    """Run one suite; its outcomes. `result_ids` (suite name -> GX ValidationResultIdentifier)
+    receives the stored result's identifier, which names its Data Docs page (docs_page_urls)."""
     checkpoint = _checkpoint_for(context, spec)
     result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+    if result_ids is not None and result.run_results:
+        result_ids[spec.name] = next(iter(result.run_results))
     outcomes = []
     for suite_result in result.run_results.values():
         for r in suite_result.results:
@@ -236,6 +243,23 @@ def run_suite(context, spec: SuiteSpec, frame: pd.DataFrame, run_name: str) -> l
     return outcomes
 
 
+def docs_page_urls(context, result_ids: dict) -> dict[str, str]:
+    """Suite name -> URL of its validation result page in the (already built) Data Docs site.
+    GX names the page after the result's identifier (suite / run name / run time / batch); only
+    pages that exist are returned."""
+    pages = {}
+    for suite_name, identifier in result_ids.items():
+        try:
+            sites = context.get_docs_sites_urls(resource_identifier=identifier)
+        except Exception as exc:  # noqa: BLE001 - a missing link must not fail the validation
+            log.warning("no Data Docs page for %s: %s", suite_name, exc)
+            continue
+        url = next((s.get("site_url") for s in sites if s.get("site_url")), None)
+        if url:
+            pages[suite_name] = url
+    return pages
+
+
 def profile_for(con, spec: SuiteSpec, month: str) -> pd.DataFrame:
     if spec.name.endswith("_valid_rows"):
         return valid_rows_sample(con, spec.extract_kind, month)
@@ -268,8 +292,9 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
     context = gx_context(str(root))
     result = MonthValidation(period_month=period, run_id=run_id, cross_row_rejections=rejections)
     run_name = f"{period[:7]}-{run_id}"
+    result_ids: dict = {}
     for spec in all_suites():
-        result.outcomes.extend(run_suite(context, spec, profile_for(con, spec, period), run_name))
+        result.outcomes.extend(run_suite(context, spec, profile_for(con, spec, period), run_name, result_ids))
     now = dt.datetime.now()
     con.execute("DELETE FROM meta.validation_results WHERE period_month = CAST(? AS DATE) AND run_id = ? "
                 "AND extract_kind IN (SELECT unnest(?))",
@@ -290,9 +315,10 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
     )
     # audit: ids of sample offending rows of every failed expectation (expectations/validation_history.py)
     record_gx_samples(con, result)
-    context.build_data_docs()
+    context.build_data_docs()  # once per month; then each suite's page is looked up, not built
     sites = context.get_docs_sites_urls()
     result.docs_index = sites[0]["site_url"] if sites else None
+    result.docs_pages = docs_page_urls(context, result_ids)
     log.info("validated %s: %d expectations, %d blocking failures, %d warnings",
              period[:7], len(result.outcomes), len(result.blocking_failures), len(result.warnings))
     return result

@@ -40,6 +40,25 @@ def fetch_portal_month(portal: PortalResource, month: str, log) -> dict:
     return pages
 
 
+def data_docs_metadata(suite_name: str, validations: list[MonthValidation]) -> dict:
+    """Links of a check to Data Docs: `data_docs` = the suite's validation result page of the
+    run's latest month (the site index when the page is unknown), `data_docs_index` = the site,
+    `data_docs_pages` = every month's page when the run validated several."""
+    pages = {v.period_month[:7]: v.docs_pages[suite_name]
+             for v in validations if suite_name in (v.docs_pages or {})}
+    index = next((v.docs_index for v in validations if v.docs_index), None)
+    metadata = {}
+    if pages:
+        metadata["data_docs"] = dg.MetadataValue.url(pages[max(pages)])
+        if len(pages) > 1:
+            metadata["data_docs_pages"] = dg.MetadataValue.json(pages)
+    elif index:
+        metadata["data_docs"] = dg.MetadataValue.url(index)
+    if index:
+        metadata["data_docs_index"] = dg.MetadataValue.url(index)
+    return metadata
+
+
 def check_results(validations: list[MonthValidation]) -> list[dg.AssetCheckResult]:
     """One result per suite for the run, across its months: failed if any month failed;
     ERROR when a blocking expectation failed, WARN otherwise."""
@@ -60,10 +79,8 @@ def check_results(validations: list[MonthValidation]) -> list[dg.AssetCheckResul
                     for o in failed
                 ],
             }
-        docs = next((v.docs_index for v in validations if v.docs_index), None)
         metadata = {"months": dg.MetadataValue.json(per_month)}
-        if docs:
-            metadata["data_docs"] = dg.MetadataValue.url(docs)
+        metadata.update(data_docs_metadata(spec.name, validations))
         results.append(dg.AssetCheckResult(
             asset_key=RAW_ASSET_KEYS[spec.extract_kind],
             check_name=spec.name,
