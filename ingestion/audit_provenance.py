@@ -21,6 +21,7 @@ import duckdb
 from ingestion.warehouse import PROJECT_ROOT, ensure_audit_tables
 
 SERVICE_INDEX = "service_index"
+DTI = "dti"
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +68,20 @@ def period_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
     return hash_of_hashes([r[0] for r in rows])
 
 
+def dti_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """sha256 over the accepted DTI reports of year(period) dated on or before the month's end
+    (what the provisional index of that month can see)."""
+    try:
+        rows = con.execute(
+            "SELECT sha256 FROM raw.dti_submissions WHERE status = 'accepted' AND year = ? "
+            "AND report_date <= last_day(CAST(? AS DATE))",
+            [int(period[:4]), period[:7] + "-01"],
+        ).fetchall()
+    except duckdb.CatalogException:  # intake never ran
+        rows = []
+    return hash_of_hashes([r[0] for r in rows])
+
+
 def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str],
                           index_name: str = SERVICE_INDEX, methodology_version: str | None = None) -> None:
     """One `meta.run_provenance` row per period built by `run_id` (replacing a rerun's row)."""
@@ -74,11 +89,21 @@ def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: 
     now = dt.datetime.now()
     for period in periods:
         month = period[:7] + "-01"
-        version = methodology_version or _service_methodology_version(con, month)
+        version = methodology_version or (_service_methodology_version(con, month) if index_name == SERVICE_INDEX
+                                          else _dti_methodology_version(con, month))
+        input_hash = period_input_hash(con, month) if index_name == SERVICE_INDEX else dti_input_hash(con, month)
         con.execute("DELETE FROM meta.run_provenance WHERE run_id = ? AND index_name = ? AND period_month = CAST(? AS DATE)",
                     [run_id, index_name, month])
         con.execute("INSERT INTO meta.run_provenance VALUES (?, ?, CAST(? AS DATE), ?, ?, ?, ?)",
-                    [run_id, index_name, month, code_version(), period_input_hash(con, month), version, now])
+                    [run_id, index_name, month, code_version(), input_hash, version, now])
+
+
+def _dti_methodology_version(con: duckdb.DuckDBPyConnection, month: str) -> str | None:
+    try:
+        row = con.execute("SELECT methodology_version FROM seeds.dti_years WHERE year = ?", [int(month[:4])]).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
 
 
 def _service_methodology_version(con: duckdb.DuckDBPyConnection, month: str) -> str | None:

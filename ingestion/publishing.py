@@ -54,6 +54,8 @@ OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, bool], ...] = (
     ("marts.fct_dti_main_indicator_values", False),
     ("marts.fct_dti_indicator_divergence", False),
     ("marts.rpt_dti_history_discrepancies", False),
+    ("marts.rpt_dti_agency_quality_scorecard", False),
+    ("marts.rpt_dti_score_lineage", False),
 )
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")

@@ -2,6 +2,7 @@
 
     dxmon publish --override --month 2025-07 --reason "..."   publish a month whose blocking checks failed
     dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
+    dxmon explain --index dti --unit 01 --period 2023 [--indicator 7.3]   the DTI (year = final, YYYY-MM = provisional)
     dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
     dxmon audit-archive verify | rebuild --period 2025-07 --out DIR
 """
@@ -26,9 +27,12 @@ def register(sub) -> None:
 
     explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
     explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC")
-    explain.add_argument("--period", required=True, help="YYYY-MM")
-    explain.add_argument("--index", default="service_index", help="index name (default %(default)s)")
-    explain.add_argument("--indicator", help="one indicator code, e.g. 2.1 (prints the exact input rows)")
+    explain.add_argument("--period", required=True,
+                         help="YYYY-MM; for --index dti also YYYY (the final index of a closed year)")
+    explain.add_argument("--index", default="service_index", choices=["service_index", "dti"],
+                         help="index name (default %(default)s)")
+    explain.add_argument("--indicator", help="one indicator code, e.g. 2.1 (prints the exact input rows); "
+                                             "DTI: a main (7) or sub-indicator (7.3)")
     explain.add_argument("--rows", type=int, default=5, help="input rows to print per measure (default %(default)s)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
     explain.set_defaults(handler=explain_handler)

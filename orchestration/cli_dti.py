@@ -90,7 +90,10 @@ def close_year(year: int, force: bool = False) -> int:
         print(f"DTI {year} was closed at {closed[0][0]} (input hash {closed[0][1][:16]}); "
               "give --force to close it again with the current reports")
         return 1
-    _dbt_build("tag:dti,+int_dti_final_scores", {"dti_final_year": year, **_empty_window(year)})
+    # the final scores, and their lineage (the sub-indicators are not frozen: the auditors' rows are
+    # kept by rpt_dti_score_lineage under context final:<year>)
+    _dbt_build("tag:dti,+int_dti_final_scores tag:dti,+rpt_dti_score_lineage",
+               {"dti_final_year": year, **_empty_window(year)})
     run_id = f"close-year:{year}:{uuid.uuid4().hex[:12]}"
     with connect() as con:
         rows = con.execute("SELECT count(*), any_value(methodology_version) FROM intermediate.int_dti_final_scores "

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.dti_validation import validate_dti_reports
+from ingestion.audit_provenance import DTI, record_run_provenance
 from ingestion.dti_intake import ingest_inbox
 from orchestration.assets.dbt_models import REFERENCE_SELECTION, translator
 from orchestration.dbt_project import dxmon_dbt_project
@@ -97,10 +98,13 @@ def dti_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     dagster_dbt_translator=translator,
     name="dti_dbt_models",
 )
-def dti_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dti_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """DTI seeds -> staging -> scoring -> marts for the provisional index of every month in the
     run's range; final rows of closed years are re-read from meta.dti_frozen_scores. A version
-    and level whose main-indicator points are unset refuses to score (the dbt error names them)."""
+    and level whose main-indicator points are unset refuses to score (the dbt error names them).
+    The run's provenance (index 'dti') is recorded first: rpt_dti_score_lineage names it."""
+    with warehouse.connection() as con:
+        record_run_provenance(con, context.run_id, context.partition_keys, index_name=DTI)
     period_vars = dbt_period_vars(context.partition_keys)
     context.log.info(f"dbt build (DTI) for {period_vars}")
     yield from dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context).stream()

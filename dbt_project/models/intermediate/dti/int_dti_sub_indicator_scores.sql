@@ -159,6 +159,7 @@ final as (
         unit_code,
         unit_key,
         submission_id,
+        source_row,
         main_code,
         indicator_code,
         display_order,

@@ -1,0 +1,125 @@
+"""The auditors' DTI features on the real pipeline: a service-index month, real report files in
+the inbox (one planted resubmission), intake, GX and the DTI dbt build; then the lineage mart,
+`dxmon explain --index dti` and the agency scorecard."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import duckdb
+import openpyxl
+import pytest
+
+from ingestion.demo_data import generate_demo
+from ingestion.dti_demo import generate_demo_reports
+from ingestion.dti_intake import default_inbox_dir
+from orchestration import cli
+from orchestration.cli import prepare_dbt
+
+UNITS = ("01", "79")  # provinces: official weights, no supplement needed
+PLANTED_INDICATOR = "3.1"  # a self-reported ratio (not replaced by a service-index measurement)
+PLANTED_CELL = "77,5%"
+
+
+@pytest.fixture(scope="module")
+def definitions():
+    prepare_dbt()
+    from orchestration.definitions import defs
+
+    return defs
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dti_audit_demo")
+    generate_demo(out, ["2023-06"], rows_per_month=1500, seed=11, file_months=["2023-06"], api_months=[],
+                  file_format="csv")
+    generate_demo_reports(out / "dti", years=(2023,), unit_codes=UNITS)
+    return out
+
+
+def plant_resubmission(inbox) -> tuple[str, int]:
+    """Unit 01 re-sends its April progress report with indicator 3.1 typed as '77,5%': the file
+    is received last (newest modification time), so it is the highest version dated by June."""
+    folder = inbox / "2023" / "01"
+    april = next(folder.glob("*_20230414.xlsx"))
+    book = openpyxl.load_workbook(april)
+    sheet = book["Chỉ tiêu"]
+    row = next(r for r in range(10, sheet.max_row + 1) if str(sheet.cell(r, 1).value).strip() == PLANTED_INDICATOR)
+    sheet.cell(row, 6).value = PLANTED_CELL
+    sheet.cell(row, 7).value = sheet.cell(row, 8).value = None  # counts would take precedence over the share
+    target = folder / "bao_cao_quy_1_gui_lai.xlsx"
+    book.save(target)
+    return hashlib.sha256(target.read_bytes()).hexdigest(), row
+
+
+def rows(data_root, sql: str, params=None):
+    with duckdb.connect(str(data_root / "warehouse" / "dxmon.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_dti_lineage_names_the_file_cell_and_the_scorecard_counts_the_resubmission(
+        data_root, demo, definitions, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
+    (data_root / "dagster_home").mkdir()
+    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
+    shutil.copytree(demo / "landing", data_root / "landing")
+    inbox = default_inbox_dir()
+    shutil.copytree(demo / "dti" / "inbox", inbox)
+    planted_sha, planted_row = plant_resubmission(inbox)
+
+    assert definitions.resolve_job_def("monthly_service_index").execute_in_process(partition_key="2023-06-01").success
+    assert definitions.resolve_job_def("monthly_dti").execute_in_process(partition_key="2023-06-01").success
+
+    # the lineage row of 01's indicator 3.1 in June 2023 is the planted file's cell
+    lineage = rows(data_root, """
+        SELECT sha256, sheet, source_row, raw_value, value, validation_status, value_source, submission_version,
+               archived_path, run_id, code_version, weights_basis, methodology_version
+        FROM marts.rpt_dti_score_lineage
+        WHERE context_key = 'provisional:2023-06-01' AND unit_code = '01' AND indicator_code = ?""",
+                   [PLANTED_INDICATOR])
+    assert len(lineage) == 1
+    sha, sheet, source_row, raw_value, value, status, source, version, archived, run_id, code, basis, method = lineage[0]
+    assert (sha, sheet, source_row, raw_value) == (planted_sha, "Chỉ tiêu", planted_row, PLANTED_CELL)
+    assert abs(value - 0.775) < 1e-12 and status == "passed" and source == "self_report"
+    assert archived.endswith(planted_sha + ".xlsx") and run_id and code and basis == "official"
+    assert method == "922_2022"
+    # automatic sub-indicators name the service-index measurement instead of a cell
+    measured = rows(data_root, "SELECT automatic_source, automatic_last_month FROM marts.rpt_dti_score_lineage "
+                               "WHERE context_key = 'provisional:2023-06-01' AND validation_status = 'measured'")
+    assert measured and all(m[0] and str(m[1]) == "2023-06-01" for m in measured)
+    # the lineage adds up to the published score
+    totals = rows(data_root, """
+        SELECT l.unit_code, s.total_points, sum(DISTINCT l.main_weighted_points) AS from_lineage
+        FROM marts.rpt_dti_score_lineage l JOIN marts.fct_dti_scores s
+          ON s.period_month = l.period_month AND s.unit_code = l.unit_code AND s.level = l.level
+        WHERE l.period_month = DATE '2023-06-01' GROUP BY ALL""")
+    assert {t[0] for t in totals} == set(UNITS) and all(abs(t[1] - t[2]) < 1e-6 for t in totals)
+
+    # explain prints the same: file, sha256, sheet, row, cell
+    assert cli.main(["explain", "--index", "dti", "--unit", "01", "--period", "2023-06",
+                     "--indicator", PLANTED_INDICATOR]) == 0
+    out = capsys.readouterr().out
+    assert planted_sha in out and f"sheet 'Chỉ tiêu' row {planted_row}" in out and f"'{PLANTED_CELL}'" in out
+    assert "922_2022" in out and "weights official" in out
+    # a year not closed has no final index: explain says so
+    assert cli.main(["explain", "--index", "dti", "--unit", "01", "--period", "2023"]) == 1
+    assert "close-year" in capsys.readouterr().err
+
+    # the scorecard counts the planted resubmission (every file of the folder after the first)
+    files_in_folder = len([p for p in (inbox / "2023" / "01").iterdir() if p.is_file()])
+    card = dict(zip(
+        ("resubmissions", "files_received", "submitted_on_time", "first_accepted_report_date",
+         "is_report_dated_on_time", "completeness_ratio", "rows_rejected"),
+        rows(data_root, """
+            SELECT resubmissions, files_received, submitted_on_time, first_accepted_report_date,
+                   is_report_dated_on_time, completeness_ratio, rows_rejected
+            FROM marts.rpt_dti_agency_quality_scorecard WHERE year = 2023 AND unit_code = '01'""")[0]))
+    assert card["files_received"] == files_in_folder and card["resubmissions"] == files_in_folder - 1 >= 1
+    # received by intake today, long after the 2023 deadline (31/03/2024); dated on time in the file
+    assert card["submitted_on_time"] is False and card["is_report_dated_on_time"] is True
+    assert str(card["first_accepted_report_date"]) == "2023-04-14"
+    assert 0 < card["completeness_ratio"] <= 1
+    assert rows(data_root, "SELECT count(*) FROM marts.rpt_dti_agency_quality_scorecard WHERE year = 2023")[0][0] \
+        == len(UNITS)
