@@ -181,7 +181,8 @@ def format_dti_explanation(e: dict) -> str:
         f"dti {e['period']} ({kind}) unit {e['unit_code']} {e['unit_name'] or ''} ({e['level']}): "
         f"DTI {e['dti_value']}, total {e['total_points']} points, rank {e['rank']}",
         f"  methodology {e['methodology_version']}; weights {e['weights_basis']}",
-        f"  built by run {e['run_id']} with code {e['code_version']}; input hash {e['input_hash']}",
+        f"  built by run {e['run_id']} with code {e['code_version'] or 'not recorded (closed year)'}; "
+        f"input hash {e['input_hash']}",
         "  validation of the year's reports: " + (f"failed checks: {e['year_failed_checks']}"
                                                    if e["year_failed_checks"] else "all checks passed"),
     ]
