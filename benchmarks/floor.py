@@ -6,7 +6,7 @@ landing files computing the scores of `marts.fct_service_index_monthly` (as-repo
 
 The statement is `benchmarks/floor_service_index.sql`. This module only fills its placeholders
 and runs it once in a fresh in-memory DuckDB with the pipeline's memory limit
-(`DXMON_DUCKDB_MEMORY_LIMIT`, default 1500MB) and a temporary spill folder, writing the result
+(`DXMON_DUCKDB_MEMORY_LIMIT`, default 1200MB) and a temporary spill folder, writing the result
 with COPY to Parquet: unit_code, unit_level, the portal and decision group points,
 applicable_max_points, total_score_unrounded (one row per unit scored in the month).
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SQL_PATH = Path(__file__).resolve().parent / "floor_service_index.sql"
 SEEDS_DIR = ROOT / "dbt_project" / "seeds"
 SUFFIXES = (".csv.gz", ".csv", ".parquet")  # longest first
-MEMORY_LIMIT = os.environ.get("DXMON_DUCKDB_MEMORY_LIMIT", "1500MB")
+MEMORY_LIMIT = os.environ.get("DXMON_DUCKDB_MEMORY_LIMIT", "1200MB")
 
 
 def sql_str(value: str) -> str:

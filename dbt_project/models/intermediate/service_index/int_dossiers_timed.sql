@@ -67,53 +67,93 @@ dossiers_attributed as (
 
 ),
 
-statuses as (
+dossier_keys as (
 
-    -- what was known at the month's end (statuses after it belong to later months)
-    select distinct
-        dossiers_attributed.period_month,
-        dossiers_attributed.dossier_id,
-        status_history.status_code,
-        status_history.status_at
-    from dossiers_attributed
-    inner join status_history
-        on status_history.dossier_id = dossiers_attributed.dossier_id
-        and status_history.period_month <= dossiers_attributed.period_month
-        and status_history.status_at < dossiers_attributed.period_end_at
-
-),
-
-terminal_ranked as (
-
-    -- 766/QĐ-TTg 2.1: the end is the first terminal status by priority
-    -- processed > result returned > stopped / refused / withdrawn
+    -- narrow on purpose: the join with every status row (about two per dossier) only needs these
     select
         period_month,
         dossier_id,
-        status_code,
-        status_at,
-        row_number() over (
-            partition by period_month, dossier_id
-            order by
-                case status_code when 'processed' then 1 when 'result_returned' then 2 else 3 end,
-                status_at
-        ) as terminal_rank
+        cast({{ dbt.dateadd('month', 1, 'period_month') }} as {{ dbt.type_timestamp() }}) as period_end_at
+    -- (from the staging view again rather than the dossiers CTE: one reference keeps that CTE
+    -- inlined instead of materialized with every column)
+    from {{ ref('stg_dvc_portal__dossiers') }}
+    where {{ in_period_window('period_month') }}
+
+),
+
+statuses as (
+
+    -- what was known at the month's end (statuses after it belong to later months); a status
+    -- repeated across extracts is harmless below (min() for the end, distinct for supplements)
+    select
+        dossier_keys.period_month,
+        dossier_keys.dossier_id,
+        status_history.status_code,
+        status_history.status_at
+    from dossier_keys
+    inner join status_history
+        on status_history.dossier_id = dossier_keys.dossier_id
+        and status_history.period_month <= dossier_keys.period_month
+        and status_history.status_at < dossier_keys.period_end_at
+
+),
+
+terminal_times as (
+
+    -- 766/QĐ-TTg 2.1: the end is the first terminal status by priority
+    -- processed > result returned > stopped / refused / withdrawn (one aggregate, no window)
+    select
+        period_month,
+        dossier_id,
+        min(case when status_code = 'processed' then status_at end) as processed_at,
+        min(case when status_code = 'result_returned' then status_at end) as returned_at,
+        min(case when status_code in ('stopped', 'refused', 'withdrawn') then status_at end) as closed_at
     from statuses
     where status_code in ('processed', 'result_returned', 'stopped', 'refused', 'withdrawn')
+    group by 1, 2
+
+),
+
+closed_codes as (
+
+    -- which of stop / refusal / withdrawal ended a dossier that was neither processed nor
+    -- returned (at the same instant, the first code alphabetically: deterministic)
+    select
+        statuses.period_month,
+        statuses.dossier_id,
+        min(statuses.status_code) as closed_status_code
+    from terminal_times
+    inner join statuses
+        on statuses.period_month = terminal_times.period_month
+        and statuses.dossier_id = terminal_times.dossier_id
+        and statuses.status_at = terminal_times.closed_at
+        and statuses.status_code in ('stopped', 'refused', 'withdrawn')
+    where terminal_times.processed_at is null and terminal_times.returned_at is null
+    group by 1, 2
 
 ),
 
 terminal as (
 
-    select period_month, dossier_id, status_code as terminal_status_code, status_at as terminal_at
-    from terminal_ranked
-    where terminal_rank = 1
+    select
+        terminal_times.period_month,
+        terminal_times.dossier_id,
+        case
+            when terminal_times.processed_at is not null then 'processed'
+            when terminal_times.returned_at is not null then 'result_returned'
+            else closed_codes.closed_status_code
+        end as terminal_status_code,
+        coalesce(terminal_times.processed_at, terminal_times.returned_at, terminal_times.closed_at) as terminal_at
+    from terminal_times
+    left join closed_codes
+        on closed_codes.period_month = terminal_times.period_month
+        and closed_codes.dossier_id = terminal_times.dossier_id
 
 ),
 
 supplement_requests as (
 
-    select period_month, dossier_id, status_at as requested_at
+    select distinct period_month, dossier_id, status_at as requested_at
     from statuses
     where status_code = 'supplement_requested'
 
@@ -121,7 +161,7 @@ supplement_requests as (
 
 supplement_completions as (
 
-    select period_month, dossier_id, status_at as completed_at
+    select distinct period_month, dossier_id, status_at as completed_at
     from statuses
     where status_code = 'supplement_completed'
 
