@@ -30,10 +30,40 @@ ranking as (
 
 ),
 
-input_rows as (
+{{ audit_measure_relations(windowed=true) }},
 
-    select * from {{ ref('int_audit_measure_input_rows') }}
-    where {{ in_period_window('period_month') }}
+{%- for entity, relation, key, measures, exact in audit_measure_definitions() %}
+measure_counts_{{ loop.index }} as (
+
+    -- rows each {{ entity }} measure counts per month, unit and source, in one aggregate pass
+    select
+        period_month,
+        unit_code,
+        source_id,
+        {%- for measure, predicate in measures.items() %}
+        sum(case when {{ predicate }} then 1 else 0 end) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    group by 1, 2, 3
+
+),
+
+{% endfor -%}
+input_counts as (
+
+    -- the counts unpivoted (a few thousand rows; the row-level view unions every measure's rows,
+    -- over a hundred million at 10 M dossiers, and is only read for one unit by dxmon explain)
+    {%- set parts = [] %}
+    {%- for entity, relation, key, measures, exact in audit_measure_definitions() %}
+    {%- set counts = 'measure_counts_' ~ loop.index %}
+    {%- for measure in measures %}
+    {%- do parts.append(
+        "select period_month, unit_code, '" ~ measure ~ "' as measure_code, source_id, "
+        ~ measure ~ " as row_count, " ~ exact ~ " as is_exact from " ~ counts ~ " where " ~ measure ~ " > 0"
+    ) %}
+    {%- endfor %}
+    {%- endfor %}
+    {{ parts | join('\n    union all\n    ') }}
 
 ),
 
@@ -90,15 +120,17 @@ rows_by_source as (
         indicators.period_month,
         indicators.unit_code,
         indicators.indicator_code,
-        input_rows.source_id,
-        count(*) filter (where input_rows.measure_code = indicators.numerator_measure) as numerator_rows,
-        count(*) filter (where input_rows.measure_code = indicators.denominator_measure) as denominator_rows,
-        bool_and(input_rows.is_exact) as is_row_set_exact
+        input_counts.source_id,
+        sum(case when input_counts.measure_code = indicators.numerator_measure
+            then input_counts.row_count else 0 end) as numerator_rows,
+        sum(case when input_counts.measure_code = indicators.denominator_measure
+            then input_counts.row_count else 0 end) as denominator_rows,
+        bool_and(input_counts.is_exact) as is_row_set_exact
     from indicators
-    inner join input_rows
-        on input_rows.period_month = indicators.period_month
-        and input_rows.unit_code = indicators.unit_code
-        and input_rows.measure_code in (indicators.numerator_measure, indicators.denominator_measure)
+    inner join input_counts
+        on input_counts.period_month = indicators.period_month
+        and input_counts.unit_code = indicators.unit_code
+        and input_counts.measure_code in (indicators.numerator_measure, indicators.denominator_measure)
     group by 1, 2, 3, 4
 
 ),
