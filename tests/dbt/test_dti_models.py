@@ -37,7 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 # shared tree does not parse); the repository project by default.
 PROJECT_DIR = Path(os.environ.get("DXMON_TEST_DBT_PROJECT_DIR", REPO / "dbt_project"))
 WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
-SELECT = ["--select", "tag:reference", "tag:dti+", "--indirect-selection", "cautious"]
+# (the DTI lineage also reads the audit staging views of the run's provenance and checks)
+SELECT = ["--select", "tag:reference", "tag:dti+", "stg_audit_meta__period_status", "stg_audit_meta__run_provenance",
+          "stg_audit_meta__validation_results", "--indirect-selection", "cautious"]
 
 # The contract's DDL (docs/dti_design.md), used only while ingestion/dti_warehouse.py is absent.
 FALLBACK_DDL = [
