@@ -6,29 +6,28 @@ import time
 import zoneinfo
 
 import dagster as dg
+import pytest
 
 from ingestion.bulk_files import landing_dir
-from orchestration.jobs import monthly_service_index_job
-from orchestration.partitions import monthly_partitions
+from orchestration.cli import prepare_dbt
 from orchestration.schedules import monthly_service_index_schedule
 from orchestration.sensors import late_landing_file_sensor
 
 
-@dg.asset(partitions_def=monthly_partitions)
-def a_monthly_asset() -> None:
-    """Stands in for the pipeline's assets: the schedule and sensor only need the job's partitions."""
+@pytest.fixture(scope="module")
+def repository():
+    """The real definitions: the jobs' selections name the DTI's assets, so a stand-in
+    repository cannot resolve them."""
+    prepare_dbt()
+    from orchestration.definitions import defs
+
+    return defs.get_repository_def()
 
 
-REPOSITORY = dg.Definitions(
-    assets=[a_monthly_asset], jobs=[monthly_service_index_job],
-    schedules=[monthly_service_index_schedule], sensors=[late_landing_file_sensor],
-).get_repository_def()
-
-
-def test_schedule_tick_on_the_second_requests_the_previous_month():
+def test_schedule_tick_on_the_second_requests_the_previous_month(repository):
     tz = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2025, 8, 2, 3, 0, tzinfo=tz), repository_def=REPOSITORY)
+        scheduled_execution_time=dt.datetime(2025, 8, 2, 3, 0, tzinfo=tz), repository_def=repository)
     request = monthly_service_index_schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2025-07-01"
     assert request.run_key == "scheduled:2025-07-01"
@@ -36,15 +35,15 @@ def test_schedule_tick_on_the_second_requests_the_previous_month():
     assert monthly_service_index_schedule.execution_timezone == "Asia/Ho_Chi_Minh"
 
 
-def test_sensor_requests_a_rerun_for_a_late_file_only_once(data_root):
+def test_sensor_requests_a_rerun_for_a_late_file_only_once(data_root, repository):
     folder = landing_dir() / "2025-07"
     folder.mkdir(parents=True)
     (folder / "dossiers_2025-07.csv").write_text("a\n")
-    first = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(repository_def=REPOSITORY))
+    first = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(repository_def=repository))
     assert [r.partition_key for r in first.run_requests] == ["2025-07-01"]
     cursor = first.cursor
 
-    nothing = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, repository_def=REPOSITORY))
+    nothing = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, repository_def=repository))
     assert nothing.run_requests == [] and nothing.skip_message
 
     # a late file lands for an earlier month, and the July file is replaced
@@ -54,8 +53,20 @@ def test_sensor_requests_a_rerun_for_a_late_file_only_once(data_root):
     time.sleep(0.01)
     (folder / "dossiers_2025-07.csv").write_text("changed\n")
     os.utime(folder / "dossiers_2025-07.csv", ns=(time.time_ns(), time.time_ns()))
-    again = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, repository_def=REPOSITORY))
+    again = late_landing_file_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, repository_def=repository))
     requests = {r.partition_key: r for r in again.run_requests}
     assert set(requests) == {"2025-05-01", "2025-07-01"}
     assert requests["2025-05-01"].tags["dxmon/files"] == "2025-05/complaints_2025-05.csv"
     assert requests["2025-07-01"].run_key != first.run_requests[0].run_key
+
+
+def test_dti_schedule_ticks_after_the_service_index_for_the_previous_month(repository):
+    from orchestration.schedules import monthly_dti_schedule
+
+    tz = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 1, 2, 5, 0, tzinfo=tz), repository_def=repository)
+    request = monthly_dti_schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2025-12-01"
+    assert monthly_dti_schedule.cron_schedule == "0 5 2 * *"
+    assert repository.get_schedule_def("monthly_dti_schedule").job_name == "monthly_dti"
