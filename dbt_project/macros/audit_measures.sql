@@ -99,18 +99,7 @@ complaints as (
 dossiers_by_procedure as (
 
     -- as in int_service_measures_aggregated: "at least one dossier" per procedure
-    select
-        period_month,
-        unit_code,
-        procedure_code,
-        sum(case when is_online_submission then 1 else 0 end) as online_dossier_count,
-        sum(case when has_fee_data then 1 else 0 end) as fee_data_dossier_count,
-        sum(case when is_fee_dossier then 1 else 0 end) as fee_dossier_count,
-        sum(case when is_fee_dossier and is_paid_online then 1 else 0 end) as paid_online_dossier_count,
-        sum(case when uses_population_db then 1 else 0 end) as population_db_dossier_count
-    from dossiers
-    where is_received_in_period
-    group by 1, 2, 3
+    {{ dossier_counts_by_procedure('dossiers') }}
 
 ),
 

@@ -58,3 +58,22 @@
 {% macro service_measure_codes() %}
     {{ return(service_measures() | map(attribute=0) | list) }}
 {% endmacro %}
+
+
+{#- Dossiers received in the month per procedure, for the procedure-level ratios that need "at
+    least one dossier" (3.2, 3.5a, 3.5b, 4.5a): int_service_measures_aggregated and the auditors'
+    lineage (macros/audit_measures.sql) count the same. -#}
+{% macro dossier_counts_by_procedure(dossiers) %}
+    select
+        period_month,
+        unit_code,
+        procedure_code,
+        sum(case when is_online_submission then 1 else 0 end) as online_dossier_count,
+        sum(case when has_fee_data then 1 else 0 end) as fee_data_dossier_count,
+        sum(case when is_fee_dossier then 1 else 0 end) as fee_dossier_count,
+        sum(case when is_fee_dossier and is_paid_online then 1 else 0 end) as paid_online_dossier_count,
+        sum(case when uses_population_db then 1 else 0 end) as population_db_dossier_count
+    from {{ dossiers }}
+    where is_received_in_period
+    group by 1, 2, 3
+{% endmacro %}

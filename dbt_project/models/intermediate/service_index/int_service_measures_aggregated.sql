@@ -96,18 +96,7 @@ dossiers_by_procedure as (
 
     -- dossiers received in the month per procedure, for the procedure-level ratios that need
     -- "at least one dossier" (3.2, 3.5a, 3.5b, 4.5a)
-    select
-        period_month,
-        unit_code,
-        procedure_code,
-        sum(case when is_online_submission then 1 else 0 end) as online_dossier_count,
-        sum(case when has_fee_data then 1 else 0 end) as fee_data_dossier_count,
-        sum(case when is_fee_dossier then 1 else 0 end) as fee_dossier_count,
-        sum(case when is_fee_dossier and is_paid_online then 1 else 0 end) as paid_online_dossier_count,
-        sum(case when uses_population_db then 1 else 0 end) as population_db_dossier_count
-    from dossiers
-    where is_received_in_period
-    group by 1, 2, 3
+    {{ dossier_counts_by_procedure('dossiers') }}
 
 ),
 
