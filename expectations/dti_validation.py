@@ -17,6 +17,12 @@ extract_kind 'dti_reports'):
 * `dti_reports_coverage`: every unit of the year has an accepted report (warning).
 Rows that fail a blocking expectation are flagged in `raw.dti_report_values` with a rule
 `gx_<check>` and a reason naming file, sheet, row and field; a new run recomputes those flags.
+
+The year's gate (`meta.dti_year_status`, read by ingestion/publishing.py): publishable when no
+report that currently counts (the latest accepted version of each unit) fails a blocking
+expectation; the failures are kept as one text that an override must name. Each run also
+records sample offending row ids (`meta.validation_sample_rows`: `<submission_id>#<row>`) and
+rebuilds the GX Data Docs; `docs_pages` links each suite to its validation page.
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx  # noqa: E402
 
-from expectations.month_validation import ExpectationOutcome, gx_context, quality_dir  # noqa: E402
+from expectations.month_validation import ExpectationOutcome, docs_page_urls, gx_context, quality_dir  # noqa: E402
 from ingestion.dti_catalogue import load_catalogue, units_for_year  # noqa: E402
 from ingestion.dti_warehouse import ensure_dti_schema  # noqa: E402
+from ingestion.warehouse import ensure_audit_tables  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,7 @@ EXTRACT_KIND = "dti_reports"
 MAX_RATIO_JUMP = 0.5
 GX_RULE_PREFIX = "gx_"
 DETAIL_LIMIT = 50
+SAMPLE_ROW_LIMIT = 5
 
 
 def _meta(blocking: bool, why: str, check: str) -> dict:
@@ -117,6 +125,22 @@ class DtiValidation:
     blocking_by_submission: dict[str, list[str]] = field(default_factory=dict)
     warnings_by_submission: dict[str, list[str]] = field(default_factory=dict)
     latest_submission_ids: set[str] = field(default_factory=set)  # the latest accepted version per unit
+    # failed expectation (suite, expectation, column) -> ids of sample offending rows
+    sample_row_ids: dict[tuple, list[str]] = field(default_factory=dict)
+    docs_index: str | None = None  # the GX Data Docs site
+    docs_pages: dict[str, str] = field(default_factory=dict)  # suite name -> its validation result page
+
+    @property
+    def is_publishable(self) -> bool:
+        """The year's gate (ingestion/publishing.py): no report that currently counts fails a
+        blocking expectation. A superseded version's failures do not hold the year back."""
+        return not self.blocking_in_latest
+
+    @property
+    def blocking_failures_text(self) -> str | None:
+        """The gate's failures as one deterministic text: an override names exactly these."""
+        return "; ".join(f"{sid}: {message}" for sid, messages in sorted(self.blocking_in_latest.items())
+                         for message in messages) or None
 
     @property
     def blocking_in_latest(self) -> dict[str, list[str]]:
@@ -311,6 +335,28 @@ def _message(check: str, row) -> tuple[str, str]:
     return "value", f"{_where(row)}: {check}"
 
 
+def _row_id(row) -> str:
+    """An offending row's id: `<submission_id>#<source_row>` (the report's row), else the
+    submission and indicator (a required indicator with no row), else the unit."""
+    sid = row.get("submission_id")
+    if isinstance(sid, str):
+        if pd.notna(row.get("source_row")):
+            return f"{sid}#{int(row['source_row'])}"
+        return f"{sid}:{row.get('indicator_code')}"
+    return f"unit:{row.get('unit_code')}"
+
+
+def _record_sample_rows(con, result: DtiValidation, period: dt.date) -> None:
+    """The validation history's sample offending rows (expectations/validation_history.py)."""
+    ensure_audit_tables(con)
+    con.execute("DELETE FROM meta.validation_sample_rows WHERE run_id = ? AND period_month = ? "
+                "AND suite_name LIKE 'dti_reports_%'", [result.run_id, period])
+    rows = [[result.run_id, period, suite, expectation, column, json.dumps(ids)]
+            for (suite, expectation, column), ids in sorted(result.sample_row_ids.items(), key=str) if ids]
+    if rows:
+        con.executemany("INSERT INTO meta.validation_sample_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
 def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str = "manual",
                          root: Path | None = None) -> DtiValidation:
     """Run the DTI suites on the year's accepted submissions, flag failing rows, record results."""
@@ -334,10 +380,13 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
     context = gx_context(str(root))
     run_name = f"dti-{year}-{run_id}"
     flags: list[tuple[str, str, str, str, str]] = []  # submission_id, indicator, rule, field, reason
+    result_ids: dict = {}
     for name, frame in frames.items():
         frame = frame.reset_index(drop=True)
         checkpoint = _checkpoint(context, name)
         run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+        if run.run_results:
+            result_ids[name] = next(iter(run.run_results))
         for suite_result in run.run_results.values():
             for r in suite_result.results:
                 cfg = r.expectation_config
@@ -356,6 +405,9 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
                         target.setdefault(sid, []).append(message)
                         if blocking and row.get("has_row"):
                             flags.append((sid, row["indicator_code"], GX_RULE_PREFIX + check, fld, message))
+                if len(failing):
+                    result.sample_row_ids[(name, cfg.type, cfg.kwargs.get("column") or cfg.kwargs.get("column_A"))] = \
+                        [_row_id(row) for _, row in failing.head(SAMPLE_ROW_LIMIT).iterrows()]
                 details = {"why": meta.get("why"), "check": check}
                 if messages:
                     details["failures"] = messages[:DETAIL_LIMIT]
@@ -388,6 +440,13 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
         "INSERT INTO meta.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [[run_id, period, o.extract_kind, o.suite_name, o.expectation, o.column, o.is_blocking, o.success,
           o.observed_value, o.unexpected_count, o.element_count, o.details, now] for o in result.outcomes])
+    con.execute("INSERT OR REPLACE INTO meta.dti_year_status VALUES (?, ?, ?, ?, ?)",
+                [year, result.is_publishable, result.blocking_failures_text, now, run_id])
+    _record_sample_rows(con, result, period)
+    context.build_data_docs()
+    sites = context.get_docs_sites_urls()
+    result.docs_index = sites[0]["site_url"] if sites else None
+    result.docs_pages = docs_page_urls(context, result_ids)
     log.info("validated DTI %d: %d submissions, %d blocking failures, %d warnings, %d rows flagged",
              year, result.submissions, len(result.blocking_failures), len(result.warnings), result.flagged_rows)
     return result

@@ -15,6 +15,10 @@
       methodology/*.csv                    the methodology catalogue (seed files) the month used
       manifest.json, SHA256SUMS            sha256 of every file above
 
+    data/audit_packs/dti-<YYYY>/           the DTI's pack of a year (build_dti_audit_pack): the same
+                                           layout for the year's final and provisional rankings,
+                                           the agencies' scorecard, the report files and cells
+
 `verify_audit_pack` recomputes every hash (of the folder or the zip); `sha256sum -c SHA256SUMS`
 does the same without this code.
 """
@@ -33,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.audit_provenance import code_version
+from ingestion.publishing import gate_basis
 from ingestion.warehouse import PROJECT_ROOT, connect, data_dir
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
@@ -79,8 +84,9 @@ def _csv(con, sql: str, params: list, target: Path) -> None:
     con.execute(f"COPY (SELECT * FROM ({sql}) ORDER BY ALL) TO '{target}' (HEADER, DELIMITER ',')")
 
 
-def _copy_data_docs(month: str, target: Path) -> int:
-    """The Data Docs site's index, static files, suites and the month's validation pages."""
+def _copy_data_docs(run_name_prefix: str, target: Path) -> int:
+    """The Data Docs site's index, static files, suites and the validation pages of the runs whose
+    name starts with `run_name_prefix` (a month's runs: 'YYYY-MM-'; a DTI year's: 'dti-YYYY-')."""
     site = data_docs_site()
     if not site.is_dir():
         return 0
@@ -89,7 +95,7 @@ def _copy_data_docs(month: str, target: Path) -> int:
         if not path.is_file():
             continue
         rel = path.relative_to(site)
-        if rel.parts[0] == "validations" and not (len(rel.parts) > 2 and rel.parts[2].startswith(month)):
+        if rel.parts[0] == "validations" and not (len(rel.parts) > 2 and rel.parts[2].startswith(run_name_prefix)):
             continue
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -134,9 +140,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
                 "SELECT run_id, code_version, input_hash, methodology_version, CAST(recorded_at AS VARCHAR) "
                 "FROM meta.run_provenance WHERE period_month = CAST(? AS DATE) AND index_name = 'service_index' "
                 "ORDER BY recorded_at DESC LIMIT 1", [month_date]).fetchone()
-            latest_override = overrides[-1] if overrides else None
-            basis = "checks_passed" if status[0] else (
-                "override" if latest_override and latest_override[1] == (status[1] or "") else "withheld")
+            basis = gate_basis(status[0], status[1], overrides[-1][1] if overrides else None)
             publication = {
                 "period": month,
                 "index_name": "service_index",
@@ -175,7 +179,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
         for f in methodology:
             (staging / "methodology").mkdir(exist_ok=True)
             shutil.copyfile(f, staging / "methodology" / f.name)
-        _copy_data_docs(month, staging / "quality" / "data_docs")
+        _copy_data_docs(month + "-", staging / "quality" / "data_docs")
         (staging / "README.txt").write_text(
             f"Audit pack of the 766 service index, {month}.\n\n"
             "publication.json says whether the month passed its blocking checks or was published on a\n"
@@ -186,35 +190,157 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
             "methodology/ holds the catalogue the scores were computed with.\n\n"
             "Verify: `sha256sum -c SHA256SUMS` in this folder, or `dxmon audit-pack --verify <folder or zip>`.\n",
             encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _finish_pack(staging, month, out_root, {
+        "period": month, "index_name": "service_index", "publication_basis": basis,
+        "input_hash": provenance[2] if provenance else None})
+
+
+def _finish_pack(staging: Path, name: str, out_root: Path, fields: dict) -> AuditPack:
+    """Hash every file of a staged pack into manifest.json and SHA256SUMS, move the folder into
+    place as `out_root/name` and zip it beside (both replaced atomically)."""
+    try:
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         hashes = {str(f.relative_to(staging)): {"sha256": _sha256(f), "bytes": f.stat().st_size} for f in files}
-        manifest = {
-            "period": month,
-            "index_name": "service_index",
-            "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
-            "code_version": code_version(),
-            "publication_basis": basis,
-            "input_hash": provenance[2] if provenance else None,
-            "files": hashes,
-        }
+        manifest = {**fields, "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
+                    "code_version": code_version(), "files": hashes}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         (staging / CHECKSUMS).write_text(
             "".join(f"{h['sha256']}  {rel}\n" for rel, h in hashes.items())
             + f"{_sha256(staging / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
-        final = out_root / month
+        final = out_root / name
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    zip_path = out_root / f"{month}.zip"
-    tmp_zip = out_root / f".{month}.zip.tmp"
+    zip_path = out_root / f"{name}.zip"
+    tmp_zip = out_root / f".{name}.zip.tmp"
     with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(final.rglob("*")):
             if f.is_file():
-                zf.write(f, f"{month}/{f.relative_to(final)}")
+                zf.write(f, f"{name}/{f.relative_to(final)}")
     os.replace(tmp_zip, zip_path)
-    return AuditPack(month, final, zip_path, len(hashes) + 2)
+    return AuditPack(fields["period"], final, zip_path, len(hashes) + 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The DTI: one pack per year, data/audit_packs/dti-<year>/ (and dti-<year>.zip)
+
+DTI_SEEDS_DIR = SEEDS_DIR / "methodology" / "dti"
+
+
+def dti_pack_name(year: int | str) -> str:
+    return f"dti-{int(year)}"
+
+
+def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehouse: Path | None = None) -> AuditPack:
+    """The audit pack of a DTI year: its gate and overrides, the final index (closed year) and every
+    provisional month, the agencies' scorecard, the validation history and Data Docs of the year's
+    reports, the lineage of every ranked score to the report cells, every report file received
+    (sha256, archived copy), the catalogue and the weight supplements used; manifest of hashes."""
+    year = int(year)
+    name = dti_pack_name(year)
+    out_root = out_root or audit_packs_dir()
+    out_root.mkdir(parents=True, exist_ok=True)
+    staging = out_root / f".{name}-staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        with connect(warehouse, read_only=True) as con:
+            if not _exists(con, "marts.rpt_dti_ranking"):
+                raise RuntimeError("no DTI ranking in the warehouse yet; run `dxmon dti run` first")
+            if not con.execute("SELECT count(*) FROM marts.rpt_dti_ranking WHERE year = ?", [year]).fetchone()[0]:
+                raise RuntimeError(f"no DTI score for {year}; run `dxmon dti run --month {year}-12` first")
+            status = con.execute(
+                "SELECT is_publishable, blocking_failures, CAST(checked_at AS VARCHAR), run_id FROM meta.dti_year_status "
+                "WHERE year = ?", [year]).fetchone() if _exists(con, "meta.dti_year_status") else None
+            overrides = con.execute(
+                "SELECT override_id, overridden_checks, reason, overridden_by, CAST(overridden_at AS VARCHAR), "
+                "validation_run_id, code_version FROM meta.publication_overrides WHERE index_name = 'dti' "
+                "AND period_month = make_date(?, 1, 1) ORDER BY overridden_at", [year]).fetchall()
+            closure_columns = {r[0] for r in con.execute("DESCRIBE meta.dti_year_closures").fetchall()} \
+                if _exists(con, "meta.dti_year_closures") else set()
+            closure = con.execute(
+                "SELECT methodology_version, input_hash, CAST(closed_at AS VARCHAR), closed_by, run_id, "
+                f"{'code_version' if 'code_version' in closure_columns else 'NULL'} "
+                "FROM meta.dti_year_closures WHERE year = ?", [year]).fetchone() if closure_columns else None
+            provisional = con.execute(
+                "SELECT CAST(period_month AS VARCHAR), run_id, code_version, input_hash, methodology_version "
+                "FROM meta.run_provenance WHERE index_name = 'dti' AND year(period_month) = ? "
+                "QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC, run_id) = 1 "
+                "ORDER BY 1", [year]).fetchall()
+            basis = gate_basis(status[0] if status else None, status[1] if status else None,
+                               overrides[-1][1] if overrides else None)
+            versions = [r[0] for r in con.execute(
+                "SELECT DISTINCT methodology_version FROM marts.fct_dti_scores WHERE year = ? ORDER BY 1", [year]
+            ).fetchall() if r[0]]
+            publication = {
+                "period": str(year), "index_name": "dti", "publication_basis": basis,
+                "is_publishable": status[0] if status else None,
+                "blocking_failures": status[1] if status else "not validated",
+                "checked_at": status[2] if status else None, "validation_run_id": status[3] if status else None,
+                "overrides": [dict(zip(("override_id", "overridden_checks", "reason", "overridden_by", "overridden_at",
+                                        "validation_run_id", "code_version"), o)) for o in overrides],
+                "methodology_versions": versions,
+                "final": dict(zip(("methodology_version", "input_hash", "closed_at", "closed_by", "run_id",
+                                   "code_version"), closure)) if closure else None,
+                "provisional_months": [dict(zip(("period_month", "run_id", "code_version", "input_hash",
+                                                 "methodology_version"), p)) for p in provisional],
+            }
+            (staging / "publication.json").write_text(json.dumps(publication, indent=2, ensure_ascii=False),
+                                                      encoding="utf-8")
+            by_year = {
+                "rankings/ranking.csv": "marts.rpt_dti_ranking",
+                "rankings/scores.csv": "marts.fct_dti_scores",
+                "rankings/main_indicator_values.csv": "marts.fct_dti_main_indicator_values",
+                "quality/scorecard.csv": "marts.rpt_dti_agency_quality_scorecard",
+                "quality/divergence.csv": "marts.fct_dti_indicator_divergence",
+                "quality/rejections.csv": "quarantine.dti_rejections",
+                "lineage/score_lineage.csv": "marts.rpt_dti_score_lineage",
+            }
+            for rel, table in by_year.items():
+                if _exists(con, table):
+                    _csv_where(con, table, "year = ?", year, staging / rel)
+            if _exists(con, "marts.fct_validation_history"):
+                _csv_where(con, "marts.fct_validation_history", "index_name = 'dti' AND year(period_month) = ?", year,
+                           staging / "quality" / "validation_history.csv")
+            _csv_where(con, "raw.dti_submissions", "year = ?", year, staging / "lineage" / "inputs.csv")
+            if _exists(con, "raw.dti_weight_supplements"):
+                _csv_where(con, "raw.dti_weight_supplements", "methodology_version IN (SELECT methodology_version "
+                           "FROM marts.fct_dti_scores WHERE year = ?)", year,
+                           staging / "methodology" / "weight_supplements.csv")
+        for f in sorted(DTI_SEEDS_DIR.glob("*.csv")):
+            (staging / "methodology").mkdir(exist_ok=True)
+            shutil.copyfile(f, staging / "methodology" / f.name)
+        _copy_data_docs(f"dti-{year}-", staging / "quality" / "data_docs")
+        (staging / "README.txt").write_text(
+            f"Audit pack of the Digital Transformation Index (DTI), {year}.\n\n"
+            "publication.json says whether the year's reports passed their blocking checks or the year was\n"
+            "published on a recorded override; the final index's closure (run, code version, input hash)\n"
+            "and the run of every provisional month. rankings/ holds the final and provisional rankings,\n"
+            "scores and main-indicator values; lineage/score_lineage.csv ties every sub-indicator's points\n"
+            "to the report file (sha256, sheet, row, the cell as typed) or the service-index measurement\n"
+            "it came from; lineage/inputs.csv lists every report file received, accepted or rejected, with\n"
+            "its archived copy. quality/ holds the agencies' scorecard, the rejections, the self-reported vs\n"
+            "measured divergence, the validation history and the GX Data Docs\n"
+            "(open quality/data_docs/index.html). methodology/ holds the catalogue (every version; the\n"
+            "year's is in publication.json) and the weight supplements the scores used.\n\n"
+            "Verify: `sha256sum -c SHA256SUMS` in this folder, or `dxmon audit-pack --verify <folder or zip>`.\n",
+            encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _finish_pack(staging, name, out_root, {
+        "period": str(year), "index_name": "dti", "publication_basis": basis,
+        "input_hash": closure[1] if closure else (provisional[-1][3] if provisional else None)})
+
+
+def _csv_where(con, table: str, condition: str, year: int, target: Path) -> None:
+    """Rows of `table` matching `condition` (its one `?` is the year, an int), sorted, as CSV."""
+    _csv(con, f"SELECT * FROM {table} WHERE {condition.replace('?', str(int(year)))}", [], target)
 
 
 def verify_audit_pack(path: Path) -> list[str]:

@@ -1,7 +1,8 @@
 """Warehouse tables of the DTI intake side (contract: docs/dti_design.md).
 
 `raw.dti_submissions` and `raw.dti_report_values` (agencies' reports), the history tables, the
-weight supplements, and the `quarantine.dti_rejections` view. `meta.dti_frozen_scores` and
+weight supplements, the year's publication gate `meta.dti_year_status` (written by
+expectations/dti_validation.py) and the `quarantine.dti_rejections` view. `meta.dti_frozen_scores` and
 `meta.dti_year_closures` belong to the scoring side and are not created here.
 """
 
@@ -76,6 +77,15 @@ DTI_DDL = [
       source_file VARCHAR NOT NULL,
       source_row INTEGER NOT NULL,
       loaded_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meta.dti_year_status (
+      year INTEGER PRIMARY KEY,
+      is_publishable BOOLEAN NOT NULL,   -- no latest accepted report fails a blocking expectation
+      blocking_failures VARCHAR,         -- '<submission_id>: <message>; ...' (what an override names)
+      checked_at TIMESTAMP NOT NULL,
+      run_id VARCHAR                     -- the validation run
     )
     """,
     """

@@ -17,6 +17,14 @@ fails differently), so nobody overrides checks they have not seen. Published mon
 `publication_basis` ('checks_passed' or 'override'), the override's id, author and reason beside
 the rankings, and the provenance of every row: methodology version, run id, code version and
 the hash of the period's inputs (ingestion/audit_provenance.py).
+
+The DTI is gated by year the same way: `meta.dti_year_status` (expectations/dti_validation.py)
+says whether the reports that currently count pass their blocking checks; a year that does not
+(or was never validated) is withheld from the DTI's score marts (ranking, scores, main-indicator
+values, divergence, lineage) unless an override names its failures
+(`dxmon publish --override --index dti --year 2023 --reason TEXT`). Its rows carry the same
+publication columns, and the run, code version and input hash of the provisional month
+(`meta.run_provenance`, index 'dti') or of the closure (`meta.dti_year_closures`) that built them.
 """
 
 from __future__ import annotations
@@ -26,37 +34,41 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ingestion.audit_provenance import SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from ingestion.audit_provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from ingestion.dti_warehouse import ensure_dti_schema
 from ingestion.warehouse import PROJECT_ROOT, connect, data_dir, ensure_audit_tables, ensure_schema
 
-# (schema.table in the warehouse, is it period-scoped by period_month)
-PUBLISHED_MARTS: tuple[tuple[str, bool], ...] = (
-    ("marts.rpt_service_ranking_monthly", True),
-    ("marts.fct_service_index_monthly", True),
-    ("marts.fct_service_index_indicators_monthly", True),
-    ("marts.dim_units", False),
+# The gate a mart follows: MONTH = the service index's month (period_month), DTI_YEAR = the
+# DTI's year (year), None = not gated (reference data and quality reports).
+MONTH, DTI_YEAR = "month", "dti_year"
+# (schema.table in the warehouse, gate)
+PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
+    ("marts.rpt_service_ranking_monthly", MONTH),
+    ("marts.fct_service_index_monthly", MONTH),
+    ("marts.fct_service_index_indicators_monthly", MONTH),
+    ("marts.dim_units", None),
 )
-# Published when built (the auditors' marts, tag audit): quality reports are never withheld,
-# they say why a month was; the score lineage follows the gate like the scores.
-OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, bool], ...] = (
-    ("marts.rpt_score_lineage", True),
-    ("marts.rpt_data_quality_runs", False),
-    ("marts.rpt_data_quality_by_unit", False),
-    ("marts.rpt_agency_quality_scorecard", False),
-    # The DTI (yearly; provisional rows by month): not gated by the service index's months.
-    ("marts.rpt_dti_ranking", False),
-    ("marts.fct_dti_scores", False),
-    ("marts.fct_dti_main_indicator_values", False),
-    ("marts.fct_dti_indicator_divergence", False),
-    ("marts.rpt_dti_history_discrepancies", False),
-    ("marts.rpt_dti_agency_quality_scorecard", False),
-    ("marts.rpt_dti_score_lineage", False),
+# Published when built (the auditors' marts, tag audit, and the DTI's): quality reports are never
+# withheld, they say why a period was; the score lineage follows the gate like the scores.
+OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
+    ("marts.rpt_score_lineage", MONTH),
+    ("marts.rpt_data_quality_runs", None),
+    ("marts.rpt_data_quality_by_unit", None),
+    ("marts.rpt_agency_quality_scorecard", None),
+    ("marts.rpt_dti_ranking", DTI_YEAR),
+    ("marts.fct_dti_scores", DTI_YEAR),
+    ("marts.fct_dti_main_indicator_values", DTI_YEAR),
+    ("marts.fct_dti_indicator_divergence", DTI_YEAR),
+    ("marts.rpt_dti_score_lineage", DTI_YEAR),
+    ("marts.rpt_dti_history_discrepancies", None),  # published results of past years, as imported
+    ("marts.rpt_dti_agency_quality_scorecard", None),
 )
+DTI_NOT_VALIDATED = "not validated: run the monthly_dti job (dxmon dti run) to check the year's reports"
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")
 PUBLISHED_DB_NAME = "dxmon_published.duckdb"
@@ -79,6 +91,9 @@ class PublicationResult:
     withheld_months: dict[str, str]
     manifest: Path
     overridden_months: dict[str, dict] = None  # month -> the override record it was published on
+    dti_published_years: list[int] = field(default_factory=list)
+    dti_withheld_years: dict[str, str] = field(default_factory=dict)   # year -> why
+    dti_overridden_years: dict[str, dict] = field(default_factory=dict)
 
 
 def _sha256(path: Path) -> str:
@@ -97,36 +112,118 @@ def _existing(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     ).fetchone()[0])
 
 
-def record_override(con: duckdb.DuckDBPyConnection, month: str, reason: str, by: str | None = None,
+def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by: str | None = None,
                     index_name: str = SERVICE_INDEX) -> dict:
-    """Record the decision to publish `month` although its blocking checks failed."""
+    """Record the decision to publish a period although its blocking checks failed: a month
+    (YYYY-MM) of the service index, or a year (YYYY) of the DTI."""
     ensure_schema(con)
     if not reason or len(reason.strip()) < 10:
         raise OverrideError("an override needs a reason of at least 10 characters: say why the failed checks "
-                            "do not invalidate the month (--reason TEXT)")
-    period = month[:7] + "-01"
-    status = con.execute(
-        "SELECT is_publishable, blocking_failures, run_id FROM meta.period_status WHERE period_month = CAST(? AS DATE)",
-        [period],
-    ).fetchone()
+                            "do not invalidate the period (--reason TEXT)")
+    period = str(period)
+    if index_name == DTI:
+        ensure_dti_schema(con)
+        if not (len(period) == 4 and period.isdigit()):
+            raise OverrideError(f"a DTI override names a year (YYYY), not {period!r}")
+        label, period_date = period, f"{period}-01-01"
+        status = con.execute("SELECT is_publishable, blocking_failures, run_id FROM meta.dti_year_status WHERE year = ?",
+                             [int(period)]).fetchone()
+        rerun = f"dxmon dti run --month {period}-12"
+    elif index_name == SERVICE_INDEX:
+        label, period_date = period[:7], period[:7] + "-01"
+        try:
+            dt.date.fromisoformat(period_date)
+        except ValueError:
+            raise OverrideError(f"a service-index override names a month (YYYY-MM), not {period!r}") from None
+        status = con.execute(
+            "SELECT is_publishable, blocking_failures, run_id FROM meta.period_status WHERE period_month = CAST(? AS DATE)",
+            [period_date],
+        ).fetchone()
+        rerun = f"dxmon run --month {label}"
+    else:
+        raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX} or {DTI}")
     if status is None:
-        raise OverrideError(f"{month[:7]} has not been validated; run `dxmon run --month {month[:7]}` first")
+        raise OverrideError(f"{label} ({index_name}) has not been validated; run `{rerun}` first")
     if status[0]:
-        raise OverrideError(f"{month[:7]} passed its blocking checks; it is published without an override")
+        raise OverrideError(f"{label} ({index_name}) passed its blocking checks; it is published without an override")
     now = dt.datetime.now()
-    override_id = f"ovr-{month[:7]}-{now:%Y%m%dT%H%M%S%f}"
+    prefix = "ovr-" if index_name == SERVICE_INDEX else f"ovr-{index_name}-"
+    override_id = f"{prefix}{label}-{now:%Y%m%dT%H%M%S%f}"
     record = {
-        "override_id": override_id, "index_name": index_name, "period_month": month[:7],
+        "override_id": override_id, "index_name": index_name, "period_month": label,
         "overridden_checks": status[1] or "", "reason": reason.strip(), "overridden_by": by or current_user(),
         "overridden_at": now.isoformat(timespec="seconds"), "validation_run_id": status[2],
         "code_version": code_version(),
     }
     con.execute(
         "INSERT INTO meta.publication_overrides VALUES (?, ?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?)",
-        [override_id, index_name, period, record["overridden_checks"], record["reason"], record["overridden_by"],
+        [override_id, index_name, period_date, record["overridden_checks"], record["reason"], record["overridden_by"],
          now, record["validation_run_id"], record["code_version"]],
     )
     return record
+
+
+def gate_basis(is_publishable: bool | None, blocking_failures: str | None,
+               latest_override_checks: str | None) -> str:
+    """How a period is published: 'checks_passed', 'override' (the latest override names exactly
+    the current failures) or 'withheld' (also when it was never validated: None)."""
+    if is_publishable is None:
+        return "withheld"
+    if is_publishable:
+        return "checks_passed"
+    if latest_override_checks is not None and latest_override_checks == (blocking_failures or ""):
+        return "override"
+    return "withheld"
+
+
+def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:
+    """TEMP tables of the DTI's gate: dti_publication_years (per year with scores: its status,
+    publication basis and override) and dti_publication_contexts (per provisional month, or per
+    closed year with period_month NULL: the run, code version and input hash that built it)."""
+    ensure_dti_schema(con)
+    has_closures = _existing(con, "meta.dti_year_closures")
+    if has_closures:
+        con.execute("ALTER TABLE meta.dti_year_closures ADD COLUMN IF NOT EXISTS code_version VARCHAR")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE dti_publication_years AS
+        WITH latest_override AS (
+          SELECT * FROM meta.publication_overrides WHERE index_name = '{DTI}'
+          QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY overridden_at DESC) = 1
+        ),
+        years AS (SELECT DISTINCT year FROM marts.fct_dti_scores)
+        SELECT y.year, coalesce(s.is_publishable, false) AS is_publishable,
+               CASE WHEN s.year IS NULL THEN ? ELSE s.blocking_failures END AS blocking_failures,
+               s.checked_at, s.run_id AS validation_run_id,
+               CASE WHEN s.is_publishable THEN 'checks_passed'
+                    WHEN s.year IS NOT NULL AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
+                    ELSE 'withheld' END AS publication_basis,
+               CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
+                         AND o.overridden_checks <> coalesce(s.blocking_failures, '')
+                    THEN o.override_id END AS stale_override_id,
+               o.override_id, o.overridden_by, o.reason AS override_reason, o.overridden_at, o.overridden_checks
+        FROM years y
+        LEFT JOIN meta.dti_year_status s USING (year)
+        LEFT JOIN latest_override o ON o.period_month = make_date(y.year, 1, 1)
+        """,
+        [DTI_NOT_VALIDATED],
+    )
+    closures = ("SELECT year, CAST(NULL AS DATE) AS period_month, run_id, code_version, input_hash "
+                "FROM meta.dti_year_closures") if has_closures else (
+        "SELECT NULL::INTEGER AS year, NULL::DATE AS period_month, NULL::VARCHAR AS run_id, "
+        "NULL::VARCHAR AS code_version, NULL::VARCHAR AS input_hash WHERE false")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE dti_publication_contexts AS
+        WITH provisional AS (
+          SELECT CAST(extract(year FROM period_month) AS INTEGER) AS year, period_month, run_id, code_version,
+                 input_hash
+          FROM meta.run_provenance WHERE index_name = '{DTI}'
+          QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC, run_id) = 1
+        )
+        SELECT * FROM provisional UNION ALL {closures}
+        """
+    )
 
 
 def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVICE_INDEX) -> None:
@@ -197,32 +294,37 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                     f"cannot publish: {', '.join(missing)} not built in the warehouse yet; run `dxmon run` first"
                 )
             _publication_periods(con, index_name)
-            periods = con.execute(
-                "SELECT strftime(period_month, '%Y-%m'), publication_basis, coalesce(blocking_failures, ''), "
-                "stale_override_id, override_id, overridden_by, override_reason, overridden_at, overridden_checks "
-                "FROM publication_periods ORDER BY 1"
-            ).fetchall()
-            withheld, overridden = {}, {}
-            for month, basis, why, stale, oid, by, reason, at, checks in periods:
-                if basis == "withheld":
-                    withheld[month] = why + (
-                        f" (override {stale} covers other checks; record a new override)" if stale else "")
-                elif basis == "override":
-                    overridden[month] = {"override_id": oid, "overridden_by": by, "reason": reason,
-                                         "overridden_at": at.isoformat(timespec="seconds"), "overridden_checks": checks}
+            withheld, overridden = _gate_outcomes(con.execute(
+                f"SELECT strftime(period_month, '%Y-%m'), {GATE_COLUMNS} FROM publication_periods ORDER BY 1"
+            ).fetchall())
+            has_dti = _existing(con, "marts.fct_dti_scores")
+            dti_withheld, dti_overridden = {}, {}
+            if has_dti:
+                _dti_publication_years(con)
+                dti_withheld, dti_overridden = _gate_outcomes(con.execute(
+                    f"SELECT CAST(year AS VARCHAR), {GATE_COLUMNS} FROM dti_publication_years ORDER BY 1"
+                ).fetchall())
             staged_db = staging / PUBLISHED_DB_NAME
             con.execute(f"ATTACH '{staged_db}' AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
             marts = list(PUBLISHED_MARTS) + [(n, p) for n, p in OPTIONAL_PUBLISHED_MARTS if _existing(con, n)]
-            for qualified, is_periodic in marts:
+            for qualified, gate in marts:
                 table = qualified.split(".")[1]
                 present = set(_columns(con, qualified))
-                if is_periodic:
+                if gate == MONTH:
                     extra = [f"p.{c}" for c in PROVENANCE_COLUMNS + PUBLICATION_COLUMNS
                              if c not in present and c != "methodology_version"]
                     select = f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m " \
                              f"JOIN publication_periods p USING (period_month) WHERE p.publication_basis <> 'withheld'"
+                elif gate == DTI_YEAR:
+                    extra = [f"{'c' if c in PROVENANCE_COLUMNS else 'y'}.{c}" for c in PROVENANCE_COLUMNS + PUBLICATION_COLUMNS
+                             if c not in present and c != "methodology_version"]
+                    select = f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m " \
+                             "JOIN dti_publication_years y ON y.year = m.year " \
+                             "LEFT JOIN dti_publication_contexts c ON c.year = m.year " \
+                             "AND c.period_month IS NOT DISTINCT FROM m.period_month " \
+                             "WHERE y.publication_basis <> 'withheld'"
                 else:
                     extra = [f"{v} AS {c}" for c, v in (
                         ("methodology_version", "CAST(NULL AS VARCHAR)"), ("run_id", f"'{run_id}'"),
@@ -239,11 +341,19 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                 "override_id, overridden_by, override_reason, overridden_at, run_id, code_version, input_hash "
                 "FROM publication_periods ORDER BY 1"
             )
-            con.execute(
+            if has_dti:
+                con.execute(
+                    "CREATE TABLE published.main.dti_publication_status AS "
+                    "SELECT year, is_publishable, blocking_failures, checked_at, validation_run_id, publication_basis, "
+                    "override_id, overridden_by, override_reason, overridden_at FROM dti_publication_years ORDER BY 1"
+                )
+            con.execute(  # every index's overrides: index_name says which
                 "CREATE TABLE published.main.publication_overrides AS "
-                "SELECT * FROM meta.publication_overrides WHERE index_name = ? ORDER BY overridden_at",
-                [index_name],
+                "SELECT * FROM meta.publication_overrides ORDER BY index_name, overridden_at"
             )
+            dti_published_years = [r[0] for r in con.execute(
+                "SELECT DISTINCT year FROM published.main.rpt_dti_ranking ORDER BY 1").fetchall()] \
+                if has_dti and _existing(con, "marts.rpt_dti_ranking") else []
             published_months = [
                 r[0] for r in con.execute(
                     "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM published.main.rpt_service_ranking_monthly ORDER BY 1"
@@ -257,6 +367,9 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             "published_months": published_months,
             "withheld_months": withheld,
             "overridden_months": overridden,
+            "dti_published_years": dti_published_years,
+            "dti_withheld_years": dti_withheld,
+            "dti_overridden_years": dti_overridden,
             "files": {p.name: _sha256(p) for p in [staged_db, *parquet_files]},
         }
         final_files = []
@@ -276,4 +389,25 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
         withheld_months=withheld,
         manifest=target / "manifest.json",
         overridden_months=overridden,
+        dti_published_years=dti_published_years,
+        dti_withheld_years=dti_withheld,
+        dti_overridden_years=dti_overridden,
     )
+
+
+GATE_COLUMNS = ("publication_basis, coalesce(blocking_failures, ''), stale_override_id, override_id, "
+                "overridden_by, override_reason, overridden_at, overridden_checks")
+
+
+def _gate_outcomes(rows: list[tuple]) -> tuple[dict[str, str], dict[str, dict]]:
+    """(withheld period -> why, overridden period -> its override) from rows of
+    (period, GATE_COLUMNS...)."""
+    withheld, overridden = {}, {}
+    for period, basis, why, stale, oid, by, reason, at, checks in rows:
+        if basis == "withheld":
+            withheld[period] = why + (
+                f" (override {stale} covers other checks; record a new override)" if stale else "")
+        elif basis == "override":
+            overridden[period] = {"override_id": oid, "overridden_by": by, "reason": reason,
+                                  "overridden_at": at.isoformat(timespec="seconds"), "overridden_checks": checks}
+    return withheld, overridden

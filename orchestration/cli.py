@@ -174,6 +174,10 @@ def print_outputs() -> None:
         print(f"  months published: {', '.join(info['published_months'])}")
         for month, why in info.get("withheld_months", {}).items():
             print(f"  month withheld: {month}: {why}")
+        if info.get("dti_published_years") or info.get("dti_withheld_years"):
+            print(f"  DTI years published: {', '.join(map(str, info.get('dti_published_years', []))) or 'none'}")
+        for year, why in info.get("dti_withheld_years", {}).items():
+            print(f"  DTI year withheld: {year}: {why[:300]}")
         latest = max(info["published_months"], default=None)
     print_audit_outputs(published, latest)
     print("  query it (read-only, safe while the pipeline runs):\n"
@@ -270,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     reference = sub.add_parser("reference", help="build the reference data (units, methodology, calendar) only")
     reference.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
 
-    sub.add_parser("publish", help="publish the marts to data/published/ (months failing blocking checks are withheld)")
+    sub.add_parser("publish", help="publish the marts to data/published/ (months and DTI years failing blocking "
+                                   "checks are withheld)")
     sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected")
     quarantine = sub.add_parser("quarantine", help="rejected rows and files of a month, by rule, with an example")
     quarantine.add_argument("--month", required=True, help="YYYY-MM")

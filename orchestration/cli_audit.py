@@ -1,9 +1,11 @@
 """The auditors' commands (docs/audit.md), loaded by orchestration/cli.py:
 
     dxmon publish --override --month 2025-07 --reason "..."   publish a month whose blocking checks failed
+    dxmon publish --override --index dti --year 2023 --reason "..."   the same for a DTI year
     dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
     dxmon explain --index dti --unit 01 --period 2023 [--indicator 7.3]   the DTI (year = final, YYYY-MM = provisional)
     dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
+    dxmon audit-pack --index dti --period 2023                   the DTI's pack of a year
     dxmon audit-archive verify | rebuild --period 2025-07 --out DIR
 """
 
@@ -19,8 +21,12 @@ def register(sub) -> None:
     publish = sub.choices.get("publish")
     if publish is not None:  # extend `dxmon publish` with the recorded override
         publish.add_argument("--override", action="store_true",
-                             help="publish --month although its blocking checks failed (needs --reason)")
-        publish.add_argument("--month", help="YYYY-MM: the month to override")
+                             help="publish --month (or, with --index dti, --year) although its blocking checks "
+                                  "failed (needs --reason)")
+        publish.add_argument("--index", default="service_index", choices=["service_index", "dti"],
+                             help="the index whose period is overridden (default %(default)s)")
+        publish.add_argument("--month", help="YYYY-MM: the service-index month to override")
+        publish.add_argument("--year", help="YYYY: the DTI year to override (with --index dti)")
         publish.add_argument("--reason", help="why the failed checks do not invalidate the month (recorded)")
         publish.add_argument("--by", help="who decides (default: DXMON_USER or the OS user)")
         publish.set_defaults(handler=publish_handler)
@@ -38,7 +44,9 @@ def register(sub) -> None:
     explain.set_defaults(handler=explain_handler)
 
     pack = sub.add_parser("audit-pack", help="write a period's audit pack (folder + zip with a manifest of hashes), or verify one")
-    pack.add_argument("--period", help="YYYY-MM")
+    pack.add_argument("--period", help="YYYY-MM; with --index dti a year, YYYY")
+    pack.add_argument("--index", default="service_index", choices=["service_index", "dti"],
+                      help="index name (default %(default)s)")
     pack.add_argument("--out", help="folder for packs (default data/audit_packs)")
     pack.add_argument("--verify", help="a pack folder or zip to verify instead")
     pack.set_defaults(handler=audit_pack_handler)
@@ -54,20 +62,22 @@ def publish_handler(args) -> int:
     from ingestion.publishing import OverrideError, publish, record_override
     from ingestion.warehouse import connect
 
+    period = args.year if args.index == "dti" else args.month
     if args.override:
-        if not args.month or not args.reason:
-            print("dxmon publish --override needs --month YYYY-MM and --reason TEXT", file=sys.stderr)
+        if not period or not args.reason:
+            need = "--index dti --year YYYY" if args.index == "dti" else "--month YYYY-MM"
+            print(f"dxmon publish --override needs {need} and --reason TEXT", file=sys.stderr)
             return 2
         try:
             with connect() as con:
-                record = record_override(con, args.month, args.reason, by=args.by)
+                record = record_override(con, period, args.reason, by=args.by, index_name=args.index)
         except OverrideError as exc:
             print(f"override refused: {exc}", file=sys.stderr)
             return 2
-        print(f"override {record['override_id']} recorded by {record['overridden_by']} for {record['period_month']}: "
-              f"checks overridden: {record['overridden_checks']}")
-    elif args.month or args.reason:
-        print("--month and --reason go with --override", file=sys.stderr)
+        print(f"override {record['override_id']} recorded by {record['overridden_by']} for {args.index} "
+              f"{record['period_month']}: checks overridden: {record['overridden_checks']}")
+    elif args.month or args.year or args.reason:
+        print("--month, --year and --reason go with --override", file=sys.stderr)
         return 2
     result = publish()
     print(f"published {', '.join(result.published_months)} to {result.directory}")
@@ -75,6 +85,12 @@ def publish_handler(args) -> int:
         print(f"withheld {month}: {why}")
     for month, o in (result.overridden_months or {}).items():
         print(f"published on override {month}: {o['override_id']} by {o['overridden_by']}: {o['reason']}")
+    if result.dti_published_years or result.dti_withheld_years:
+        print(f"DTI years published: {', '.join(map(str, result.dti_published_years)) or 'none'}")
+    for year, why in result.dti_withheld_years.items():
+        print(f"DTI {year} withheld: {why}")
+    for year, o in result.dti_overridden_years.items():
+        print(f"DTI {year} published on override {o['override_id']} by {o['overridden_by']}: {o['reason']}")
     return 0
 
 
@@ -96,7 +112,7 @@ def explain_handler(args) -> int:
 
 
 def audit_pack_handler(args) -> int:
-    from ingestion.audit_pack import build_audit_pack, verify_audit_pack
+    from ingestion.audit_pack import build_audit_pack, build_dti_audit_pack, verify_audit_pack
 
     if args.verify:
         problems = verify_audit_pack(Path(args.verify))
@@ -105,9 +121,20 @@ def audit_pack_handler(args) -> int:
         print(f"{args.verify}: {'VERIFIED' if not problems else f'{len(problems)} problem(s)'}")
         return 0 if not problems else 1
     if not args.period:
-        print("dxmon audit-pack: give --period YYYY-MM (or --verify PATH)", file=sys.stderr)
+        print("dxmon audit-pack: give --period YYYY-MM (--index dti: YYYY), or --verify PATH", file=sys.stderr)
         return 2
-    pack = build_audit_pack(args.period, Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else None
+    try:
+        if args.index == "dti":
+            if not (len(args.period) == 4 and args.period.isdigit()):
+                print(f"dxmon audit-pack --index dti: --period is a year (YYYY), not {args.period!r}", file=sys.stderr)
+                return 2
+            pack = build_dti_audit_pack(int(args.period), out)
+        else:
+            pack = build_audit_pack(args.period, out)
+    except RuntimeError as exc:
+        print(f"dxmon audit-pack: {exc}", file=sys.stderr)
+        return 1
     print(f"audit pack of {pack.period}: {pack.folder}\n  zip: {pack.zip_path}\n  verify: dxmon audit-pack --verify {pack.zip_path}")
     return 0
 

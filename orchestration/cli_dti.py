@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from ingestion.audit_provenance import code_version, current_user
 from ingestion.warehouse import PROJECT_ROOT, connect, data_dir
 
 DEMO_DTI_YEARS = (2022, 2023)
@@ -90,10 +90,12 @@ def close_year(year: int, force: bool = False) -> int:
         print(f"DTI {year} was closed at {closed[0][0]} (input hash {closed[0][1][:16]}); "
               "give --force to close it again with the current reports")
         return 1
-    # the final scores, and their lineage (the sub-indicators are not frozen: the auditors' rows are
-    # kept by rpt_dti_score_lineage under context final:<year>)
-    _dbt_build("tag:dti,+int_dti_final_scores tag:dti,+rpt_dti_score_lineage",
-               {"dti_final_year": year, **_empty_window(year)})
+    # the final scores and everything their lineage reads (the sub-indicators are not frozen: the
+    # auditors' rows are kept by rpt_dti_score_lineage under context final:<year>, built below once
+    # the closure is recorded, so they name this close's run, code version and input hash)
+    final_vars = {"dti_final_year": year, **_empty_window(year)}
+    _dbt_build("tag:dti,+int_dti_final_scores tag:dti,+rpt_dti_score_lineage", final_vars,
+               exclude="rpt_dti_score_lineage")
     run_id = f"close-year:{year}:{uuid.uuid4().hex[:12]}"
     with connect() as con:
         rows = con.execute("SELECT count(*), any_value(methodology_version) FROM intermediate.int_dti_final_scores "
@@ -115,14 +117,17 @@ def close_year(year: int, force: bool = False) -> int:
             digest.update(f"{submission_id}:{sha}\n".encode())
         digest.update(f"catalogue:{version}:{catalogue_hash(con, version)}\n".encode())
         input_hash = digest.hexdigest()
+        con.execute("ALTER TABLE meta.dti_year_closures ADD COLUMN IF NOT EXISTS code_version VARCHAR")
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM meta.dti_frozen_scores WHERE year = ?", [year])
         con.execute("INSERT INTO meta.dti_frozen_scores BY NAME SELECT * FROM intermediate.int_dti_final_scores "
                     "WHERE year = ?", [year])
         con.execute("DELETE FROM meta.dti_year_closures WHERE year = ?", [year])
-        con.execute("INSERT INTO meta.dti_year_closures VALUES (?, ?, ?, ?, ?, ?)",
-                    [year, version, input_hash, dt.datetime.now(), getpass.getuser(), run_id])
+        con.execute("INSERT INTO meta.dti_year_closures (year, methodology_version, input_hash, closed_at, closed_by, "
+                    "run_id, code_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [year, version, input_hash, dt.datetime.now(), current_user(), run_id, code_version()])
         con.execute("COMMIT")
+    _dbt_build("rpt_dti_score_lineage", final_vars)
     # fct_dti_scores and the rankings re-read the frozen rows
     _dbt_build("tag:dti", _empty_window(year), exclude="tag:reference")
     print(f"DTI {year} closed under {version}: {rows[0]} units frozen, "

@@ -9,9 +9,11 @@ from orchestration.partitions import monthly_partitions
 
 def dti_selection() -> dg.AssetSelection:
     """The DTI's own assets (its job below); everything else is the service index's refresh."""
+    from orchestration.assets.audit import dti_audit_pack
     from orchestration.assets.dti import dti_dbt_models, dti_reports
+    from orchestration.assets.publication import published_dti
 
-    return dg.AssetSelection.assets(dti_reports, dti_dbt_models)
+    return dg.AssetSelection.assets(dti_reports, dti_dbt_models, published_dti, dti_audit_pack)
 
 
 monthly_service_index_job = dg.define_asset_job(
@@ -41,7 +43,8 @@ monthly_dti_job = dg.define_asset_job(
     name="monthly_dti",
     selection=dti_selection(),
     partitions_def=monthly_partitions,
-    description="Take the DTI reports from the inbox, validate them and score the provisional DTI "
-                "of each month's year as of its month end (closed years keep their frozen scores).",
+    description="Take the DTI reports from the inbox, validate them, score the provisional DTI "
+                "of each month's year as of its month end (closed years keep their frozen scores), "
+                "publish (years failing blocking checks withheld) and write the year's audit pack.",
     executor_def=dg.in_process_executor,
 )

@@ -56,8 +56,11 @@
         input_hash {{ dbt.type_string() }},
         closed_at {{ dbt.type_timestamp() }},
         closed_by {{ dbt.type_string() }},
-        run_id {{ dbt.type_string() }}
-    )
+        run_id {{ dbt.type_string() }},
+        code_version {{ dbt.type_string() }}
+    );
+    {#- closures recorded before the code version was kept -#}
+    alter table meta.dti_year_closures add column if not exists code_version {{ dbt.type_string() }}
 {%- endmacro %}
 
 {#- DOMAIN.md: competition ranks (1, 2, 2, 4) on the value rounded to the published 4 decimals. -#}

@@ -1,5 +1,6 @@
 """The auditors' assets (docs/audit.md): provenance of the run, the audit marts (dbt tag audit)
-with their own tests recorded, and the audit pack of the run's latest month."""
+with their own tests recorded, the audit pack of the run's latest month, and the DTI's audit pack of
+the run's latest year."""
 
 
 import json
@@ -8,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.validation_history import record_dbt_invocation
-from ingestion.audit_pack import build_audit_pack
+from ingestion.audit_pack import build_audit_pack, build_dti_audit_pack
 from ingestion.audit_provenance import record_run_provenance
 from orchestration.assets.dbt_models import translator
 from orchestration.dbt_project import dxmon_dbt_project
@@ -54,6 +55,26 @@ def audit_pack(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     context.log.info(f"audit pack of {month}: {pack.folder} ({pack.zip_path})")
     return dg.MaterializeResult(metadata={
         "period": month,
+        "folder": dg.MetadataValue.path(str(pack.folder)),
+        "zip": dg.MetadataValue.path(str(pack.zip_path)),
+        "files": pack.files,
+    })
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetKey("published_dti"), dg.AssetKey("rpt_dti_score_lineage"),
+          dg.AssetKey("rpt_dti_agency_quality_scorecard")],
+    group_name="audit",
+)
+def dti_audit_pack(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The DTI's audit pack (folder and zip, with a manifest of hashes) of the run's latest year."""
+    year = int(max(context.partition_keys)[:4])
+    pack = build_dti_audit_pack(year, warehouse=warehouse.resolved_path)
+    context.log.info(f"DTI audit pack of {year}: {pack.folder} ({pack.zip_path})")
+    return dg.MaterializeResult(metadata={
+        "period": str(year),
         "folder": dg.MetadataValue.path(str(pack.folder)),
         "zip": dg.MetadataValue.path(str(pack.zip_path)),
         "files": pack.files,

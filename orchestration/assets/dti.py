@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.dti_validation import validate_dti_reports
+from expectations.validation_history import record_dbt_invocation
 from ingestion.audit_provenance import DTI, record_run_provenance
 from ingestion.dti_intake import ingest_inbox
 from orchestration.assets.dbt_models import REFERENCE_SELECTION, translator
@@ -48,8 +49,28 @@ def validation_check_result(validations: list) -> dg.AssetCheckResult:
         check_name=DTI_REPORTS_CHECK,
         passed=not any_failed,
         severity=dg.AssetCheckSeverity.ERROR if blocking_in_latest else dg.AssetCheckSeverity.WARN,
-        metadata={"years": dg.MetadataValue.json(per_year)},
+        metadata={"years": dg.MetadataValue.json(per_year), **dti_data_docs_metadata(validations)},
     )
+
+
+def dti_data_docs_metadata(validations: list) -> dict:
+    """Links of the check to Data Docs: `data_docs` = the validation page of the latest year's
+    first failing suite (its first suite when all passed; the site index when no page is known),
+    `data_docs_pages` = every year's page per suite, `data_docs_index` = the site."""
+    pages = {str(v.year): v.docs_pages for v in validations if v.docs_pages}
+    index = next((v.docs_index for v in validations if v.docs_index), None)
+    metadata = {}
+    if pages:
+        latest = max(validations, key=lambda v: (bool(v.docs_pages), v.year))
+        failing = [o.suite_name for o in latest.outcomes if not o.success and o.suite_name in latest.docs_pages]
+        suite = failing[0] if failing else next(iter(latest.docs_pages))
+        metadata["data_docs"] = dg.MetadataValue.url(latest.docs_pages[suite])
+        metadata["data_docs_pages"] = dg.MetadataValue.json(pages)
+    elif index:
+        metadata["data_docs"] = dg.MetadataValue.url(index)
+    if index:
+        metadata["data_docs_index"] = dg.MetadataValue.url(index)
+    return metadata
 
 
 @dg.multi_asset(
@@ -107,4 +128,9 @@ def dti_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         record_run_provenance(con, context.run_id, context.partition_keys, index_name=DTI)
     period_vars = dbt_period_vars(context.partition_keys)
     context.log.info(f"dbt build (DTI) for {period_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    # the validation history keeps every DTI dbt test too (expectations/validation_history.py)
+    record_dbt_invocation(invocation, context.run_id, context.partition_keys, warehouse.resolved_path)
+    if not invocation.is_successful():
+        raise invocation.get_error()

@@ -1,4 +1,6 @@
-"""Publishing the marts to data/published/ after the month's models are built."""
+"""Publishing the marts to data/published/ after the month's models are built: by the service
+index's job (its months gated) and by the DTI's job (its years gated), each a full, atomic
+publication of every mart built (ingestion/publishing.py)."""
 
 
 import dagster as dg
@@ -32,4 +34,31 @@ def published_service_index(context: dg.AssetExecutionContext, warehouse: Wareho
         "database": dg.MetadataValue.path(str(result.database)),
         "published_months": dg.MetadataValue.json(result.published_months),
         "withheld_months_in_run": dg.MetadataValue.json(withheld_now),
+    })
+
+
+DTI_PUBLISHED_MART_KEYS = [dg.AssetKey(name) for name in (
+    "rpt_dti_ranking", "fct_dti_scores", "fct_dti_main_indicator_values", "fct_dti_indicator_divergence",
+    "rpt_dti_score_lineage", "rpt_dti_agency_quality_scorecard", "rpt_dti_history_discrepancies")]
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=DTI_PUBLISHED_MART_KEYS,
+    group_name="publication",
+)
+def published_dti(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The analysts' copy after the DTI's models: DTI years whose current reports fail blocking
+    checks are withheld (unless overridden), with the reason in the manifest."""
+    result = publish(warehouse.resolved_path, run_id=context.run_id)
+    run_years = {k[:4] for k in context.partition_keys}
+    withheld_now = {y: why for y, why in result.dti_withheld_years.items() if y in run_years}
+    for year, why in withheld_now.items():
+        context.log.error(f"DTI {year} withheld from publication: {why[:2000]}")
+    return dg.MaterializeResult(metadata={
+        "directory": dg.MetadataValue.path(str(result.directory)),
+        "dti_published_years": dg.MetadataValue.json(result.dti_published_years),
+        "dti_withheld_years_in_run": dg.MetadataValue.json(withheld_now),
+        "dti_overridden_years": dg.MetadataValue.json(result.dti_overridden_years),
     })

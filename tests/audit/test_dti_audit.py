@@ -1,11 +1,14 @@
 """The auditors' DTI features on the real pipeline: a service-index month, real report files in
 the inbox (one planted resubmission), intake, GX and the DTI dbt build; then the lineage mart,
-`dxmon explain --index dti` and the agency scorecard."""
+`dxmon explain --index dti` and the agency scorecard; and a year failing a blocking check:
+withheld, published on a recorded override, and its audit pack verified."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import openpyxl
@@ -123,3 +126,97 @@ def test_dti_lineage_names_the_file_cell_and_the_scorecard_counts_the_resubmissi
     assert 0 < card["completeness_ratio"] <= 1
     assert rows(data_root, "SELECT count(*) FROM marts.rpt_dti_agency_quality_scorecard WHERE year = 2023")[0][0] \
         == len(UNITS)
+
+
+def plant_blocking_failure(inbox) -> str:
+    """Unit 79 re-sends its latest report with indicator 3.1's numerator above its denominator:
+    intake rejects the row, so the required indicator is missing (a blocking check). Received
+    last, it is the report of 79 that counts for the year."""
+    folder = inbox / "2023" / "79"
+    latest = max(folder.glob("*.xlsx"), key=lambda p: p.stat().st_mtime)
+    book = openpyxl.load_workbook(latest)
+    sheet = book["Chỉ tiêu"]
+    row = next(r for r in range(10, sheet.max_row + 1) if str(sheet.cell(r, 1).value).strip() == PLANTED_INDICATOR)
+    sheet.cell(row, 6).value = None
+    sheet.cell(row, 7).value, sheet.cell(row, 8).value = 80, 60
+    target = folder / "bao_cao_ca_nam_gui_lai.xlsx"
+    book.save(target)
+    return hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def published(data_root, sql: str):
+    with duckdb.connect(str(data_root / "published" / "dxmon_published.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_dti_year_failing_blocking_checks_is_withheld_until_overridden_and_its_audit_pack_verifies(
+        data_root, demo, definitions, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
+    (data_root / "dagster_home").mkdir()
+    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
+    shutil.copytree(demo / "landing", data_root / "landing")
+    inbox = default_inbox_dir()
+    shutil.copytree(demo / "dti" / "inbox", inbox)
+    planted_sha = plant_blocking_failure(inbox)
+
+    assert definitions.resolve_job_def("monthly_service_index").execute_in_process(partition_key="2023-06-01").success
+    dti_run = definitions.resolve_job_def("monthly_dti").execute_in_process(partition_key="2023-06-01")
+    assert dti_run.success  # withholding is the gate working, not a failed run
+
+    # the gate: 2023 withheld, the reason names the report that counts and the failed field
+    manifest = json.loads((data_root / "published" / "manifest.json").read_text(encoding="utf-8"))
+    why = manifest["dti_withheld_years"]["2023"]
+    assert ":79:" in why and "bao_cao_ca_nam_gui_lai.xlsx: indicator 3.1 is missing or its row was rejected" in why
+    assert manifest["dti_published_years"] == []
+    assert published(data_root, "SELECT count(*) FROM rpt_dti_ranking") == [(0,)]
+    assert published(data_root, "SELECT count(*) FROM rpt_dti_score_lineage") == [(0,)]
+    assert published(data_root, "SELECT publication_basis FROM dti_publication_status WHERE year = 2023") \
+        == [("withheld",)]
+    # quality reports are never withheld: they say why
+    assert published(data_root, "SELECT count(*) FROM rpt_dti_agency_quality_scorecard WHERE year = 2023")[0][0] == 2
+    # the asset check is ERROR and links its Data Docs page, which exists on disk
+    check = next(e for e in dti_run.get_asset_check_evaluations() if e.check_name == "dti_reports_valid")
+    assert not check.passed and check.severity.value == "ERROR"
+    page = check.metadata["data_docs"].url
+    assert "dti_reports_required" in page and Path(page.removeprefix("file://")).is_file()
+    # the validation history holds the DTI's GX checks with the offending row and its dbt tests
+    history = rows(data_root, """
+        SELECT check_source, suite_or_test, success, sample_row_ids FROM marts.fct_validation_history
+        WHERE index_name = 'dti'""")
+    failed = [h for h in history if h[0] == "great_expectations" and not h[2]]
+    assert any(h[1] == "dti_reports_required" and ":79:" in (h[3] or "") and ":3.1" in h[3] for h in failed)
+    assert any(h[0] == "dbt" for h in history)
+
+    # an override needs a reason; with one, it is recorded and shown beside the ranking
+    assert cli.main(["publish", "--override", "--index", "dti", "--year", "2023", "--reason", "ok"]) == 2
+    assert cli.main(["publish", "--override", "--index", "dti", "--year", "2023", "--by", "kiem.toan",
+                     "--reason", "the council accepted 79's figures after checking the source documents"]) == 0
+    out = capsys.readouterr().out
+    assert "DTI 2023 published on override ovr-dti-2023-" in out
+    ranked = published(data_root, """
+        SELECT DISTINCT publication_basis, overridden_by, override_reason IS NOT NULL, run_id IS NOT NULL,
+               code_version IS NOT NULL, input_hash IS NOT NULL FROM rpt_dti_ranking WHERE year = 2023""")
+    assert ranked == [("override", "kiem.toan", True, True, True, True)]
+    assert published(data_root, "SELECT count(DISTINCT unit_code) FROM rpt_dti_ranking WHERE year = 2023") == [(2,)]
+    overrides = published(data_root, "SELECT index_name, overridden_checks FROM publication_overrides")
+    assert overrides == [("dti", why)]
+
+    # the DTI audit pack of 2023: the override, the planted file, the failed check; verifies
+    assert cli.main(["audit-pack", "--index", "dti", "--period", "2023"]) == 0
+    pack = data_root / "audit_packs" / "dti-2023"
+    publication = json.loads((pack / "publication.json").read_text(encoding="utf-8"))
+    assert publication["publication_basis"] == "override" and publication["overrides"][0]["overridden_by"] == "kiem.toan"
+    assert planted_sha in (pack / "lineage" / "inputs.csv").read_text(encoding="utf-8")
+    # (the June provisional index reads the reports dated by June: the year-end resend is not in it)
+    lineage_csv = (pack / "lineage" / "score_lineage.csv").read_text(encoding="utf-8")
+    assert "provisional:2023-06-01" in lineage_csv and planted_sha not in lineage_csv
+    assert "dti_reports_required" in (pack / "quality" / "validation_history.csv").read_text(encoding="utf-8")
+    assert list((pack / "quality" / "data_docs" / "validations").rglob("*.html"))
+    assert (pack / "methodology" / "dti_indicators.csv").is_file()
+    assert cli.main(["audit-pack", "--verify", str(data_root / "audit_packs" / "dti-2023.zip")]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    # an altered file is caught
+    scorecard = pack / "quality" / "scorecard.csv"
+    scorecard.write_text(scorecard.read_text(encoding="utf-8").replace("79", "78"), encoding="utf-8")
+    assert cli.main(["audit-pack", "--verify", str(pack)]) == 1
+    assert "quality/scorecard.csv: sha256 differs" in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,14 @@ def test_clean_reports_pass_every_blocking_expectation(con, data_root):
     # Coverage is a warning: 62 other provinces and every ministry sent nothing.
     coverage = next(r for r in rows if r[0] == "dti_reports_coverage")
     assert coverage[2] is False and coverage[3] is False and coverage[4] == 62 + 25
+    # the year's gate is open (a warning never holds it back)
+    assert con.execute("SELECT is_publishable, blocking_failures FROM meta.dti_year_status WHERE year = 2023"
+                       ).fetchall() == [(True, None)]
+    # every suite has its own Data Docs validation page, written to disk under data/quality/
+    assert set(summary.docs_pages) == {r[0] for r in rows}
+    for url in summary.docs_pages.values():
+        assert url.startswith("file://") and (data_root / "quality").as_posix() in url
+        assert Path(url.removeprefix("file://")).is_file()
 
 
 def test_each_rule_is_caught_and_failing_rows_are_flagged(con, data_root):
@@ -95,6 +104,21 @@ def test_each_rule_is_caught_and_failing_rows_are_flagged(con, data_root):
                       ("dti_reports_values", "expect_column_values_to_be_between")}
     required = next(r for r in results(con, 2023) if r[0] == "dti_reports_required")
     assert required[4] == 2 and len(json.loads(required[5])["failures"]) == 2
+    # the validation history keeps the offending rows' ids: the report's row, or the submission
+    # and indicator when the row is missing
+    samples = dict(con.execute(
+        "SELECT suite_name || '/' || expectation, sample_row_ids FROM meta.validation_sample_rows").fetchall())
+    evidence_row = con.execute(
+        "SELECT submission_id || '#' || source_row FROM raw.dti_report_values WHERE unit_code = '02' "
+        "AND indicator_code = '7.1'").fetchone()[0]
+    assert json.loads(samples["dti_reports_evidence/expect_column_values_to_not_be_null"]) == [evidence_row]
+    assert any(i.endswith(":7.2") and ":06:" in i
+               for i in json.loads(samples["dti_reports_required/expect_column_values_to_not_be_null"]))
+    # the gate: closed, naming each failing report; the text is what an override must name
+    status = con.execute("SELECT is_publishable, blocking_failures FROM meta.dti_year_status WHERE year = 2023"
+                         ).fetchone()
+    assert status[0] is False and status[1] == summary.blocking_failures_text
+    assert all(sid in status[1] for sid in summary.blocking_by_submission)
     # The quarantine view shows GX flags beside intake rejections.
     view = con.execute("SELECT folder_unit_code, rule FROM quarantine.dti_rejections ORDER BY 1, 2").fetchall()
     assert ("06", "not_a_number") in view and ("04", "gx_numerator_above_denominator") in view
@@ -105,6 +129,7 @@ def test_each_rule_is_caught_and_failing_rows_are_flagged(con, data_root):
     assert "08" not in {sid.split(":")[2] for sid in again.blocking_by_submission}
     assert con.execute("SELECT count(*) FROM raw.dti_report_values WHERE rejection_rule LIKE 'gx_%'").fetchone() == (3,)
     assert con.execute("SELECT count(*) FROM meta.validation_results").fetchone()[0] == len(again.outcomes)
+    assert ":08:" not in con.execute("SELECT blocking_failures FROM meta.dti_year_status WHERE year = 2023").fetchone()[0]
 
 
 def test_a_big_jump_against_last_year_is_a_warning_not_blocking(con, data_root):

@@ -106,8 +106,14 @@ def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_ye
 
     # closing 2023 freezes the final scores with the version and a hash of the inputs
     assert close_year(2023) == 0
-    closure = rows(data_root, "SELECT methodology_version, input_hash FROM meta.dti_year_closures WHERE year = 2023")
+    closure = rows(data_root, "SELECT methodology_version, input_hash, run_id, code_version FROM meta.dti_year_closures "
+                              "WHERE year = 2023")
     assert closure[0][0] == "922_2022" and len(closure[0][1]) == 64
+    assert closure[0][2].startswith("close-year:2023:") and closure[0][3]
+    # the final index's lineage names the close: its run, code version and input hash
+    final_lineage = rows(data_root, "SELECT DISTINCT run_id, code_version, input_hash FROM marts.rpt_dti_score_lineage "
+                                    "WHERE context_key = 'final:2023'")
+    assert final_lineage == [tuple(closure[0][2:4]) + (closure[0][1],)]
     final = rows(data_root, "SELECT count(*) FROM marts.rpt_dti_ranking WHERE year = 2023 AND NOT is_provisional")
     assert final[0][0] == len(UNITS)
     assert close_year(2023) == 1  # already closed: only --force closes it again

@@ -1,9 +1,12 @@
+{{ config(materialized='view') }}
 -- Every check of every run: one row per GX expectation per batch, and per dbt test per month of
 -- its invocation's window (docs/audit.md). Kept across runs; run_id says which run checked.
 --   check_source     great_expectations | dbt
 --   suite_or_test    GX suite name, or the dbt test's name
 --   sample_row_ids   JSON list of ids of offending rows ('<source_id>#<source_row>', 'unit:<code>',
 --                    or the tested model's key) for failed checks
+-- A view: the history grows in both jobs (the DTI job validates and tests after this model's
+-- job has built), so it reads the meta tables as they are when queried; it is small.
 with
 
 gx_results as (

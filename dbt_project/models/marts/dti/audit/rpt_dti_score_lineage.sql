@@ -16,7 +16,8 @@
 -- sub-indicator's value, points, rule and methodology version; where the value came from: the
 -- report cell (file archived path, sha256, version, report date, sheet, row, raw cell text) or the
 -- service-index measurement (indicator, months); the row's validation status and the year's
--- failed checks; and the run and code version that built it (meta.run_provenance, index 'dti').
+-- failed checks; and the run, code version and input hash that built it (provisional months:
+-- meta.run_provenance, index 'dti'; final rows: the year's closure, meta.dti_year_closures).
 with
 
 sub_scores as (
@@ -74,6 +75,12 @@ provenance as (
     select * from {{ ref('stg_audit_meta__run_provenance') }}
     where index_name = 'dti'
     qualify row_number() over (partition by period_month order by recorded_at desc, run_id) = 1
+
+),
+
+closures as (
+
+    select * from {{ ref('stg_dti_meta__year_closures') }}
 
 ),
 
@@ -178,9 +185,10 @@ final as (
         rejected_rows.rejection_reason,
         dti_validation.year_failed_checks,
         automatic_status.is_publishable as automatic_month_is_publishable,
-        provenance.run_id,
-        provenance.code_version,
-        provenance.input_hash
+        -- a provisional month: the DTI run that built it; the final index: the close-year run
+        coalesce(provenance.run_id, closures.run_id) as run_id,
+        coalesce(provenance.code_version, closures.code_version) as code_version,
+        coalesce(provenance.input_hash, closures.input_hash) as input_hash
     from sub_scores
     -- only ranked units that were scored (a refusal scores nobody of the version and level)
     inner join scores
@@ -216,8 +224,11 @@ final as (
     left join period_status as automatic_status
         on automatic_status.period_month = automatic.last_month
     left join provenance
-        on provenance.period_month = coalesce(sub_scores.period_month,
-            cast({{ dbt.concat(["cast(sub_scores.year as " ~ dbt.type_string() ~ ")", "'-12-01'"]) }} as date))
+        on sub_scores.is_provisional
+        and provenance.period_month = sub_scores.period_month
+    left join closures
+        on not sub_scores.is_provisional
+        and closures.year = sub_scores.year
 
 )
 
