@@ -148,6 +148,7 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
                 "AND period_month IS NOT DISTINCT FROM CAST(? AS DATE)",
                 [first["year"], first["level"], unit, first["period_month"]]).fetchone()
             rank = found[0] if found else None
+        publication = _dti_publication(con, first["year"])
         closure = None
         if not first["is_provisional"] and _exists(con, "meta.dti_year_closures"):
             closure = con.execute("SELECT run_id, input_hash, closed_at, closed_by FROM meta.dti_year_closures "
@@ -158,7 +159,7 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
         "level": first["level"], "dti_value": first["dti_value"], "total_points": first["total_points"], "rank": rank,
         "methodology_version": first["methodology_version"], "weights_basis": first["score_weights_basis"],
         "run_id": first["run_id"], "code_version": first["code_version"], "input_hash": first["input_hash"],
-        "year_failed_checks": first["year_failed_checks"], "main_indicators": [],
+        "year_failed_checks": first["year_failed_checks"], "publication": publication, "main_indicators": [],
     }
     if closure:  # a final index: the run that closed the year and the hash of its inputs
         result.update(run_id=closure[0], input_hash=closure[1], closed_at=closure[2], closed_by=closure[3])
@@ -175,16 +176,42 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
     return result
 
 
+def _dti_publication(con, year: int) -> dict:
+    """The year's publication gate (ingestion/publishing.py): basis, failures, latest override."""
+    from ingestion.publishing import gate_basis
+
+    status = con.execute("SELECT is_publishable, blocking_failures FROM meta.dti_year_status WHERE year = ?",
+                         [year]).fetchone() if _exists(con, "meta.dti_year_status") else None
+    override = con.execute(
+        "SELECT override_id, overridden_checks, overridden_by, reason FROM meta.publication_overrides "
+        "WHERE index_name = 'dti' AND period_month = make_date(?, 1, 1) ORDER BY overridden_at DESC LIMIT 1",
+        [year]).fetchone() if _exists(con, "meta.publication_overrides") else None
+    basis = gate_basis(status[0] if status else None, status[1] if status else None, override[1] if override else None)
+    return {"publication_basis": basis, "blocking_failures": status[1] if status else "not validated",
+            "override_id": override[0] if override and basis == "override" else None,
+            "overridden_by": override[2] if override and basis == "override" else None,
+            "override_reason": override[3] if override and basis == "override" else None}
+
+
+def _publication_line(p: dict) -> str:
+    if p.get("publication_basis") == "checks_passed":
+        return "published (blocking checks passed)"
+    if p.get("publication_basis") == "override":
+        return f"published on override {p['override_id']} by {p['overridden_by']}: {p['override_reason']}"
+    return f"withheld: {(p.get('blocking_failures') or '')[:300]}"
+
+
 def format_dti_explanation(e: dict) -> str:
     kind = "provisional, as of the month's end" if e["is_provisional"] else "final"
     out = [
         f"dti {e['period']} ({kind}) unit {e['unit_code']} {e['unit_name'] or ''} ({e['level']}): "
         f"DTI {e['dti_value']}, total {e['total_points']} points, rank {e['rank']}",
         f"  methodology {e['methodology_version']}; weights {e['weights_basis']}",
-        f"  built by run {e['run_id']} with code {e['code_version'] or 'not recorded (closed year)'}; "
+        f"  built by run {e['run_id']} with code {e['code_version'] or 'not recorded'}; "
         f"input hash {e['input_hash']}",
         "  validation of the year's reports: " + (f"failed checks: {e['year_failed_checks']}"
                                                    if e["year_failed_checks"] else "all checks passed"),
+        "  publication: " + _publication_line(e.get("publication") or {}),
     ]
     for main in e["main_indicators"]:
         out.append(f"\n  main indicator {main['main_code']}: value {main['value']} x {main['points']} points "

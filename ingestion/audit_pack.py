@@ -119,10 +119,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
     month = period[:7]
     month_date = month + "-01"
     out_root = out_root or audit_packs_dir()
-    out_root.mkdir(parents=True, exist_ok=True)
-    staging = out_root / f".{month}-staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging = _new_staging(out_root, month)
     try:
         with connect(warehouse, read_only=True) as con:
             if not _exists(con, "marts.rpt_service_ranking_monthly"):
@@ -198,6 +195,15 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
         "input_hash": provenance[2] if provenance else None})
 
 
+def _new_staging(out_root: Path, name: str) -> Path:
+    """An empty folder beside the packs where a pack is written before it is moved into place."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    staging = out_root / f".{name}-staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    return staging
+
+
 def _finish_pack(staging: Path, name: str, out_root: Path, fields: dict) -> AuditPack:
     """Hash every file of a staged pack into manifest.json and SHA256SUMS, move the folder into
     place as `out_root/name` and zip it beside (both replaced atomically)."""
@@ -244,10 +250,7 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
     year = int(year)
     name = dti_pack_name(year)
     out_root = out_root or audit_packs_dir()
-    out_root.mkdir(parents=True, exist_ok=True)
-    staging = out_root / f".{name}-staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging = _new_staging(out_root, name)
     try:
         with connect(warehouse, read_only=True) as con:
             if not _exists(con, "marts.rpt_dti_ranking"):

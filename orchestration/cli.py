@@ -148,7 +148,8 @@ def print_audit_outputs(published: Path, latest: str | None) -> None:
     print(f"  quality scorecard: table rpt_agency_quality_scorecard (and rpt_data_quality_runs, "
           f"rpt_data_quality_by_unit) in {published / 'dxmon_published.duckdb'}")
     packs = audit_packs_dir()
-    built = sorted(p.name for p in packs.iterdir() if p.is_dir()) if packs.is_dir() else []
+    # the service index's packs are named by month (the DTI's, dti-<year>, are printed with the DTI)
+    built = sorted(p.name for p in packs.iterdir() if p.is_dir() and p.name[:1].isdigit()) if packs.is_dir() else []
     if built:
         print(f"  audit pack: {packs / built[-1]} (and {packs / (built[-1] + '.zip')}); "
               f"verify: dxmon audit-pack --verify {packs / (built[-1] + '.zip')}")
@@ -229,13 +230,11 @@ def demo_run(args) -> int:
     print(f"service index pipeline took {time.time() - started:.1f} s")
     dti_ok = True
     if not args.skip_dti:
-        from ingestion.publishing import publish
         from orchestration.cli_dti import print_dti_outputs, run_dti_demo
 
         started = time.time()
         dti_ok = run_dti_demo()
         print(f"DTI pipeline took {time.time() - started:.1f} s")
-        publish()  # the DTI marts beside the service index's (the gate still applies to months)
     print_outputs()
     if not args.skip_dti:
         print_dti_outputs()

@@ -132,6 +132,8 @@ def close_year(year: int, force: bool = False) -> int:
     _dbt_build("tag:dti", _empty_window(year), exclude="tag:reference")
     print(f"DTI {year} closed under {version}: {rows[0]} units frozen, "
           f"{len(submission_hashes)} reports, input hash {input_hash[:16]}…")
+    print("  publish the final index: dxmon publish (a year whose reports fail blocking checks stays withheld "
+          "unless overridden: dxmon publish --override --index dti --year YEAR --reason TEXT)")
     return 0
 
 
@@ -243,6 +245,12 @@ def run_dti_demo(out: Path | None = None) -> bool:
         if close_year(year, force=True) != 0:
             return False
     print_discrepancies()
+    from ingestion.audit_pack import build_dti_audit_pack
+    from ingestion.publishing import publish
+
+    publish()  # the final index of the closed years beside the provisional months
+    pack = build_dti_audit_pack(max(DEMO_DTI_YEARS))  # after the close: the final index is in it
+    print(f"DTI audit pack of {pack.period}: {pack.folder}")
     return True
 
 
@@ -250,9 +258,19 @@ def print_dti_outputs() -> None:
     from ingestion.publishing import published_dir
 
     published = published_dir()
+    from ingestion.audit_pack import audit_packs_dir, dti_pack_name
+
     print(f"  DTI rankings: {published / 'rpt_dti_ranking.parquet'} (table rpt_dti_ranking in "
           f"{published / 'dxmon_published.duckdb'}); history discrepancies: rpt_dti_history_discrepancies")
     print("    .venv/bin/dxmon dti ranking --year 2023 --level province")
+    print(f"  DTI publication gate per year: table dti_publication_status in {published / 'dxmon_published.duckdb'}")
+    print("  DTI quality scorecard: table rpt_dti_agency_quality_scorecard; lineage: rpt_dti_score_lineage")
+    for year in DEMO_DTI_YEARS:
+        pack = audit_packs_dir() / f"{dti_pack_name(year)}.zip"
+        if pack.exists():
+            print(f"  DTI audit pack {year}: {pack.with_suffix('')} (and {pack}); "
+                  f"verify: .venv/bin/dxmon audit-pack --verify {pack}")
+    print("  explain a DTI score: .venv/bin/dxmon explain --index dti --unit 01 --period 2023")
 
 
 # ------------------------------------------------------------------------------------------

@@ -42,6 +42,17 @@ def demo(tmp_path_factory):
     return out
 
 
+def stage_inputs(data_root, demo, monkeypatch):
+    """The demo's landing files and report inbox in the test's data folder; the inbox."""
+    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
+    (data_root / "dagster_home").mkdir()
+    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
+    shutil.copytree(demo / "landing", data_root / "landing")
+    inbox = default_inbox_dir()
+    shutil.copytree(demo / "dti" / "inbox", inbox)
+    return inbox
+
+
 def plant_resubmission(inbox) -> tuple[str, int]:
     """Unit 01 re-sends its April progress report with indicator 3.1 typed as '77,5%': the file
     is received last (newest modification time), so it is the highest version dated by June."""
@@ -64,12 +75,7 @@ def rows(data_root, sql: str, params=None):
 
 def test_dti_lineage_names_the_file_cell_and_the_scorecard_counts_the_resubmission(
         data_root, demo, definitions, monkeypatch, capsys):
-    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
-    (data_root / "dagster_home").mkdir()
-    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
-    shutil.copytree(demo / "landing", data_root / "landing")
-    inbox = default_inbox_dir()
-    shutil.copytree(demo / "dti" / "inbox", inbox)
+    inbox = stage_inputs(data_root, demo, monkeypatch)
     planted_sha, planted_row = plant_resubmission(inbox)
 
     assert definitions.resolve_job_def("monthly_service_index").execute_in_process(partition_key="2023-06-01").success
@@ -151,12 +157,7 @@ def published(data_root, sql: str):
 
 def test_a_dti_year_failing_blocking_checks_is_withheld_until_overridden_and_its_audit_pack_verifies(
         data_root, demo, definitions, monkeypatch, capsys):
-    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
-    (data_root / "dagster_home").mkdir()
-    monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
-    shutil.copytree(demo / "landing", data_root / "landing")
-    inbox = default_inbox_dir()
-    shutil.copytree(demo / "dti" / "inbox", inbox)
+    inbox = stage_inputs(data_root, demo, monkeypatch)
     planted_sha = plant_blocking_failure(inbox)
 
     assert definitions.resolve_job_def("monthly_service_index").execute_in_process(partition_key="2023-06-01").success
@@ -200,6 +201,9 @@ def test_a_dti_year_failing_blocking_checks_is_withheld_until_overridden_and_its
     assert published(data_root, "SELECT count(DISTINCT unit_code) FROM rpt_dti_ranking WHERE year = 2023") == [(2,)]
     overrides = published(data_root, "SELECT index_name, overridden_checks FROM publication_overrides")
     assert overrides == [("dti", why)]
+    # explain says how the year is published
+    assert cli.main(["explain", "--index", "dti", "--unit", "79", "--period", "2023-06"]) == 0
+    assert "publication: published on override ovr-dti-2023-" in capsys.readouterr().out
 
     # the DTI audit pack of 2023: the override, the planted file, the failed check; verifies
     assert cli.main(["audit-pack", "--index", "dti", "--period", "2023"]) == 0

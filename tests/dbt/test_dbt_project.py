@@ -5,20 +5,13 @@ month and a range of months (idempotent backfills)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import duckdb
 import pytest
 
 from ingestion.warehouse import ensure_schema
+from tests.dbt.dbt_runner import DbtTestWarehouse
 from tests.dbt.fixture_data import build_fixture
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT_DIR = REPO / "dbt_project"
 PERIOD_MARTS = (
     "marts.fct_service_index_monthly",
     "marts.fct_service_index_indicators_monthly",
@@ -26,49 +19,12 @@ PERIOD_MARTS = (
 )
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
-    if not found:
-        pytest.skip("dbt is not installed in this environment")
-    return found
-
-
-class DbtWarehouse:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.path = root / "dxmon.duckdb"
-        self.env = {
-            **os.environ,
-            "DXMON_WAREHOUSE": str(self.path),
-            "DXMON_DUCKDB_MEMORY_LIMIT": "1GB",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-
-    def dbt(self, *args: str) -> str:
-        command = [
-            _dbt_executable(), *args,
-            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
-        ]
-        result = subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-        return result.stdout
-
+class DbtWarehouse(DbtTestWarehouse):
     def build(self, period_start: str | None = None, period_end: str | None = None) -> str:
         args = ["build"]
         if period_start:
             args += ["--vars", f'{{"period_start": "{period_start}", "period_end": "{period_end}"}}']
         return self.dbt(*args)
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        return self.rows(sql, *params)[0][0]
 
     def snapshot(self) -> dict[str, list[tuple]]:
         return {table: self.rows(f"select * from {table} order by all") for table in PERIOD_MARTS}

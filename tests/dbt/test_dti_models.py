@@ -23,19 +23,13 @@ Provinces 02 and 04 tie at 0.16 (rank 2, 2), 08 has 0.03 (rank 4).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-# DXMON_TEST_DBT_PROJECT_DIR: run against a copy of the project (e.g. while a sibling model in the
-# shared tree does not parse); the repository project by default.
-PROJECT_DIR = Path(os.environ.get("DXMON_TEST_DBT_PROJECT_DIR", REPO / "dbt_project"))
+from tests.dbt.dbt_runner import DbtTestWarehouse
+
 WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
 # (the DTI lineage also reads the audit staging views of the run's provenance and checks)
 SELECT = ["--select", "tag:reference", "tag:dti+", "stg_audit_meta__period_status", "stg_audit_meta__run_provenance",
@@ -79,52 +73,14 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         "numerator DOUBLE, denominator DOUBLE)")
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
-    if not found:
-        pytest.skip("dbt is not installed in this environment")
-    return found
-
-
-class DtiWarehouse:
+class DtiWarehouse(DbtTestWarehouse):
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.path = root / "dxmon.duckdb"
-        self.env = {
-            **os.environ,
-            "DXMON_WAREHOUSE": str(self.path),
-            "DXMON_DUCKDB_MEMORY_LIMIT": "1GB",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
+        super().__init__(root)
         with duckdb.connect(str(self.path)) as con:
             ensure_tables(con)
 
-    def run_dbt(self, *args: str) -> subprocess.CompletedProcess:
-        command = [
-            _dbt_executable(), *args,
-            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
-        ]
-        return subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=900)
-
     def build(self, variables: dict, *select: str) -> str:
-        result = self.run_dbt("build", *(select or SELECT), "--vars", json.dumps(variables))
-        if result.returncode != 0:
-            pytest.fail(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}")
-        return result.stdout
-
-    def execute(self, sql: str, *params) -> None:
-        with duckdb.connect(str(self.path)) as con:
-            con.execute(sql, params)
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        return self.rows(sql, *params)[0][0]
+        return self.dbt("build", *(select or SELECT), "--vars", json.dumps(variables))
 
     # ---- fixture data -------------------------------------------------------------------------
     def submit(self, year: int, level: str, unit: str, version: int, report_date: str,
