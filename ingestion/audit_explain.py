@@ -195,7 +195,7 @@ def _dti_publication(con, year: int) -> dict:
 
 def _publication_line(p: dict) -> str:
     if p.get("publication_basis") == "checks_passed":
-        return "published (blocking checks passed)"
+        return "published (the reports that count pass every blocking check)"
     if p.get("publication_basis") == "override":
         return f"published on override {p['override_id']} by {p['overridden_by']}: {p['override_reason']}"
     return f"withheld: {(p.get('blocking_failures') or '')[:300]}"
@@ -209,8 +209,8 @@ def format_dti_explanation(e: dict) -> str:
         f"  methodology {e['methodology_version']}; weights {e['weights_basis']}",
         f"  built by run {e['run_id']} with code {e['code_version'] or 'not recorded'}; "
         f"input hash {e['input_hash']}",
-        "  validation of the year's reports: " + (f"failed checks: {e['year_failed_checks']}"
-                                                   if e["year_failed_checks"] else "all checks passed"),
+        "  validation of the year's reports (every version received, superseded ones too): "
+        + (f"failed checks: {e['year_failed_checks']}" if e["year_failed_checks"] else "all checks passed"),
         "  publication: " + _publication_line(e.get("publication") or {}),
     ]
     for main in e["main_indicators"]:
