@@ -30,7 +30,7 @@ dbt_results as (
 gx_history as (
 
     select
-        case when gx_results.extract_kind like 'dti%' then 'dti' else 'service_index' end as index_name,
+        gx_results.index_name,
         gx_results.run_id,
         gx_results.period_month,
         'great_expectations' as check_source,

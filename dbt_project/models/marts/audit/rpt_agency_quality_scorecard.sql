@@ -99,7 +99,7 @@ completeness as (
 
 resubmissions as (
 
-    select period_month, count(*) filter (where superseded_at is not null) as resubmissions
+    select period_month, count(case when superseded_at is not null then 1 end) as resubmissions
     from sources
     group by 1
 
@@ -112,10 +112,11 @@ quality as (
         reported_unit_code,
         sum(rows_loaded) as rows_loaded,
         sum(rows_rejected) as rows_rejected,
+        -- (a null rejections_by_rule makes the whole text null, which string_agg skips)
         string_agg(extract_kind || ' [' || rejections_by_rule || ']', '; ' order by extract_kind)
-            filter (where rejections_by_rule is not null) as rejections_by_rule,
+            as rejections_by_rule,
         bool_or(is_flagged_by_validation) as is_flagged_by_validation,
-        string_agg(flagged_by_checks, '; ') filter (where flagged_by_checks is not null) as flagged_by_checks
+        string_agg(flagged_by_checks, '; ') as flagged_by_checks
     from by_unit
     group by 1, 2
 

@@ -23,10 +23,10 @@ by_run as (
         period_month,
         check_source,
         count(*) as checks,
-        count(*) filter (where success) as checks_passed,
-        count(*) filter (where not success) as checks_failed,
-        count(*) filter (where not success and is_blocking) as blocking_checks_failed,
-        count(*) filter (where not success and not is_blocking) as warnings,
+        count(case when success then 1 end) as checks_passed,
+        count(case when not success then 1 end) as checks_failed,
+        count(case when not success and is_blocking then 1 end) as blocking_checks_failed,
+        count(case when not success and not is_blocking then 1 end) as warnings,
         sum(case when not success then coalesce(unexpected_count, 0) else 0 end) as unexpected_rows,
         string_agg(case when not success then suite_or_test || ': ' || expectation
             || coalesce(' on ' || column_name, '') end, '; '

@@ -87,16 +87,13 @@ period_status as (
 
 provenance as (
 
-    select * from {{ ref('stg_audit_meta__run_provenance') }}
-    where index_name = 'service_index'
-    qualify row_number() over (partition by period_month order by recorded_at desc, run_id) = 1
+    {{ latest_run_provenance('service_index') }}
 
 ),
 
 latest_gx_results as (
 
-    select * from {{ ref('stg_audit_meta__validation_results') }}
-    qualify run_id = first_value(run_id) over (partition by period_month order by validated_at desc)
+    {{ latest_validation_results('service_index') }}
 
 ),
 

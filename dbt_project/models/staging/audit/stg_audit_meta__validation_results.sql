@@ -1,4 +1,5 @@
--- meta.validation_results as recorded by the pipeline; rename only (docs/audit.md).
+-- meta.validation_results as recorded by the pipeline (docs/audit.md), with the index each
+-- result belongs to (the DTI's reports are extract 'dti_reports').
 with
 
 source as (
@@ -9,7 +10,10 @@ source as (
 
 final as (
 
-    select * from source
+    select
+        source.*,
+        case when source.extract_kind like 'dti%' then 'dti' else 'service_index' end as index_name
+    from source
 
 )
 

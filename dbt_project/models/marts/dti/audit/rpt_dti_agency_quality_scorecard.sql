@@ -58,14 +58,14 @@ units as (
         folder_unit_code as unit_code,
         max(level) as level,
         count(*) as files_received,
-        count(*) filter (where is_accepted) as files_accepted,
-        count(*) filter (where not is_accepted) as files_rejected,
+        count(case when is_accepted then 1 end) as files_accepted,
+        count(case when not is_accepted then 1 end) as files_rejected,
         max(submission_version) - 1 as resubmissions,
         min(received_at) as first_received_at,
-        min(received_at) filter (where is_accepted) as first_accepted_received_at,
-        min(report_date) filter (where is_accepted) as first_accepted_report_date,
-        string_agg(distinct rejection_rule, ', ' order by rejection_rule)
-            filter (where not is_accepted) as file_rejection_rules
+        min(case when is_accepted then received_at end) as first_accepted_received_at,
+        min(case when is_accepted then report_date end) as first_accepted_report_date,
+        string_agg(distinct case when not is_accepted then rejection_rule end, ', '
+            order by case when not is_accepted then rejection_rule end) as file_rejection_rules
     from files
     group by 1, 2
 
@@ -146,7 +146,7 @@ latest_divergence as (
         year,
         reporting_unit_code as unit_code,
         period_month,
-        count(*) filter (where is_divergent) as divergent_indicators,
+        count(case when is_divergent then 1 end) as divergent_indicators,
         count(*) as compared_indicators,
         string_agg(case when is_divergent then indicator_code end, ', ' order by indicator_code) as divergent_indicator_codes
     from divergence

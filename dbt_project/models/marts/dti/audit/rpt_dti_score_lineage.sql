@@ -72,9 +72,7 @@ period_status as (
 
 provenance as (
 
-    select * from {{ ref('stg_audit_meta__run_provenance') }}
-    where index_name = 'dti'
-    qualify row_number() over (partition by period_month order by recorded_at desc, run_id) = 1
+    {{ latest_run_provenance('dti') }}
 
 ),
 
@@ -87,10 +85,7 @@ closures as (
 latest_dti_validation as (
 
     -- each year's latest DTI validation run (period_month = 1 January of the year)
-    select *
-    from {{ ref('stg_audit_meta__validation_results') }}
-    where extract_kind = 'dti_reports'
-    qualify run_id = first_value(run_id) over (partition by period_month order by validated_at desc)
+    {{ latest_validation_results('dti') }}
 
 ),
 
