@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import dagster as dg
@@ -120,6 +121,25 @@ def test_planted_failures_are_recorded_gate_blocks_and_override_publishes(data_r
     assert len(record) == 1 and "dossiers_rejections" in record[0][1]
     manifest = json.loads((data_root / "published" / "manifest.json").read_text())
     assert MONTH in manifest["overridden_months"] and MONTH in manifest["published_months"]
+
+    # a DTI validation recorded later on the same period_month (a DTI year's is on 1 January, a
+    # service-index January's too) does not replace the month's own checks in its lineage
+    lineage_checks = ("SELECT DISTINCT source_failed_checks FROM marts.rpt_score_lineage "
+                      "WHERE source_failed_checks LIKE '%dossiers_rejections%'")
+    before = query(data_root, lineage_checks)
+    assert before
+    with duckdb.connect(str(data_root / "warehouse" / "dxmon.duckdb")) as con:
+        con.execute("INSERT INTO meta.validation_results VALUES ('dti-later', CAST(? AS DATE), 'dti_reports', "
+                    "'dti_reports_required', 'expect_column_values_to_not_be_null', 'value', true, false, NULL, 1, 1, "
+                    "NULL, now()::TIMESTAMP + INTERVAL 1 HOUR)", [MONTH + "-01"])
+    from orchestration.cli import dbt_command
+    from orchestration.partitions import dbt_period_vars
+
+    rebuilt = subprocess.run(dbt_command("build", "--select", "rpt_score_lineage", "--vars",
+                                         json.dumps(dbt_period_vars([MONTH + "-01"]))),
+                             capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert query(data_root, lineage_checks) == before
 
 
 def _mart_hashes(root: Path, out: Path) -> dict[str, str]:
