@@ -68,6 +68,15 @@ OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
     ("marts.rpt_dti_history_discrepancies", None),  # published results of past years, as imported
     ("marts.rpt_dti_agency_quality_scorecard", None),
 )
+# The gate's rule in SQL, over a status `s` (is_publishable, blocking_failures; NULL when the
+# period was never validated) and its latest override `o` (gate_basis() is the same in Python).
+GATE_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
+                    WHEN s.is_publishable IS NOT NULL
+                         AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
+                    ELSE 'withheld' END AS publication_basis,
+               CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
+                         AND o.overridden_checks <> coalesce(s.blocking_failures, '')
+                    THEN o.override_id END AS stale_override_id"""
 DTI_NOT_VALIDATED = "not validated: run the monthly_dti job (dxmon dti run) to check the year's reports"
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")
@@ -195,12 +204,7 @@ def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:
         SELECT y.year, coalesce(s.is_publishable, false) AS is_publishable,
                CASE WHEN s.year IS NULL THEN ? ELSE s.blocking_failures END AS blocking_failures,
                s.checked_at, s.run_id AS validation_run_id,
-               CASE WHEN s.is_publishable THEN 'checks_passed'
-                    WHEN s.year IS NOT NULL AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
-                    ELSE 'withheld' END AS publication_basis,
-               CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
-                         AND o.overridden_checks <> coalesce(s.blocking_failures, '')
-                    THEN o.override_id END AS stale_override_id,
+               {GATE_SQL},
                o.override_id, o.overridden_by, o.reason AS override_reason, o.overridden_at, o.overridden_checks
         FROM years y
         LEFT JOIN meta.dti_year_status s USING (year)
@@ -230,7 +234,7 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
     """TEMP table publication_periods: per validated month, how (and whether) it is published,
     with its override and provenance."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE publication_periods AS
         WITH latest_override AS (
           SELECT * FROM meta.publication_overrides WHERE index_name = ?
@@ -241,12 +245,7 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
           QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC) = 1
         )
         SELECT s.period_month, s.is_publishable, s.blocking_failures, s.checked_at,
-               CASE WHEN s.is_publishable THEN 'checks_passed'
-                    WHEN o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
-                    ELSE 'withheld' END AS publication_basis,
-               CASE WHEN NOT s.is_publishable AND o.override_id IS NOT NULL
-                         AND o.overridden_checks <> coalesce(s.blocking_failures, '')
-                    THEN o.override_id END AS stale_override_id,
+               {GATE_SQL},
                o.override_id, o.overridden_by, o.reason AS override_reason, o.overridden_at,
                o.overridden_checks,
                coalesce(p.run_id, s.run_id) AS run_id,
