@@ -41,7 +41,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx  # noqa: E402
 
-from expectations.month_validation import ExpectationOutcome, docs_page_urls, gx_context, quality_dir  # noqa: E402
+from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
 from ingestion.dti_catalogue import load_catalogue, units_for_year  # noqa: E402
 from ingestion.dti_warehouse import ensure_dti_schema  # noqa: E402
 from ingestion.warehouse import ensure_audit_tables  # noqa: E402
@@ -443,10 +443,7 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
     con.execute("INSERT OR REPLACE INTO meta.dti_year_status VALUES (?, ?, ?, ?, ?)",
                 [year, result.is_publishable, result.blocking_failures_text, now, run_id])
     _record_sample_rows(con, result, period)
-    context.build_data_docs()
-    sites = context.get_docs_sites_urls()
-    result.docs_index = sites[0]["site_url"] if sites else None
-    result.docs_pages = docs_page_urls(context, result_ids)
+    result.docs_index, result.docs_pages = build_data_docs(context, result_ids)
     log.info("validated DTI %d: %d submissions, %d blocking failures, %d warnings, %d rows flagged",
              year, result.submissions, len(result.blocking_failures), len(result.warnings), result.flagged_rows)
     return result

@@ -260,6 +260,14 @@ def docs_page_urls(context, result_ids: dict) -> dict[str, str]:
     return pages
 
 
+def build_data_docs(context, result_ids: dict) -> tuple[str | None, dict[str, str]]:
+    """Build the Data Docs site once, then look each result's page up (not built again):
+    (the site's index URL, suite name -> its validation result page)."""
+    context.build_data_docs()
+    sites = context.get_docs_sites_urls()
+    return (sites[0]["site_url"] if sites else None), docs_page_urls(context, result_ids)
+
+
 def profile_for(con, spec: SuiteSpec, month: str) -> pd.DataFrame:
     if spec.name.endswith("_valid_rows"):
         return valid_rows_sample(con, spec.extract_kind, month)
@@ -315,10 +323,7 @@ def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "ma
     )
     # audit: ids of sample offending rows of every failed expectation (expectations/validation_history.py)
     record_gx_samples(con, result)
-    context.build_data_docs()  # once per month; then each suite's page is looked up, not built
-    sites = context.get_docs_sites_urls()
-    result.docs_index = sites[0]["site_url"] if sites else None
-    result.docs_pages = docs_page_urls(context, result_ids)
+    result.docs_index, result.docs_pages = build_data_docs(context, result_ids)  # once per month
     log.info("validated %s: %d expectations, %d blocking failures, %d warnings",
              period[:7], len(result.outcomes), len(result.blocking_failures), len(result.warnings))
     return result
