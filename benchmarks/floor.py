@@ -11,7 +11,7 @@ with COPY to Parquet: unit_code, unit_level, the portal and decision group point
 applicable_max_points, total_score_unrounded (one row per unit scored in the month).
 
 Turning the landing folder into the SQL's four source relations follows the loader
-(`ingestion/bulk_files.py`): files are taken in name order by their extract prefix
+(`ingestion/landing/loading.py`): files are taken in name order by their extract prefix
 (.csv, .csv.gz, .parquet), column names are matched after the loader's normalisation, CSV is read
 as text (the SQL parses it like the row rules), a file missing a contract column is skipped (the
 loader quarantines it), a file with the same content as an earlier one is skipped, and each row
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
+from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_PATH = Path(__file__).resolve().parent / "floor_service_index.sql"

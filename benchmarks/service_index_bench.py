@@ -44,7 +44,7 @@ def generate(rows: int) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     started = time.time()
     subprocess.run(
-        [sys.executable, "-m", "ingestion.demo_data", "--out", str(target), "--months", f"{MONTH}:{MONTH}",
+        [sys.executable, "-m", "demo.extracts", "--out", str(target), "--months", f"{MONTH}:{MONTH}",
          "--rows", str(rows), "--format", "parquet", "--api-months", ""],
         check=True, cwd=ROOT,
     )

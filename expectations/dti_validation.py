@@ -18,7 +18,7 @@ extract_kind 'dti_reports'):
 Rows that fail a blocking expectation are flagged in `raw.dti_report_values` with a rule
 `gx_<check>` and a reason naming file, sheet, row and field; a new run recomputes those flags.
 
-The year's gate (`meta.dti_year_status`, read by ingestion/publishing.py): publishable when no
+The year's gate (`meta.dti_year_status`, read by publication/publish.py): publishable when no
 report that currently counts (the latest accepted version of each unit) fails a blocking
 expectation; the failures are kept as one text that an override must name. Each run also
 records sample offending row ids (`meta.validation_sample_rows`: `<submission_id>#<row>`) and
@@ -42,9 +42,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
-from ingestion.dti_catalogue import load_catalogue, units_for_year  # noqa: E402
-from ingestion.dti_warehouse import ensure_dti_schema  # noqa: E402
-from ingestion.warehouse import ensure_audit_tables  # noqa: E402
+from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
+from ingestion.reports.dti.tables import ensure_dti_schema  # noqa: E402
+from ingestion.core.warehouse import ensure_audit_tables  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class DtiValidation:
 
     @property
     def is_publishable(self) -> bool:
-        """The year's gate (ingestion/publishing.py): no report that currently counts fails a
+        """The year's gate (publication/publish.py): no report that currently counts fails a
         blocking expectation. A superseded version's failures do not hold the year back."""
         return not self.blocking_in_latest
 

@@ -24,8 +24,8 @@ import great_expectations as gx  # noqa: E402
 from expectations.row_rules import UNIT_ATTRIBUTION_TABLE, apply_cross_row_rules  # noqa: E402
 from expectations.suites import SAMPLE_ROWS, SuiteSpec, all_suites  # noqa: E402
 from expectations.validation_history import record_gx_samples  # noqa: E402
-from ingestion.extract_schemas import EXTRACT_KINDS  # noqa: E402
-from ingestion.warehouse import data_dir, ensure_schema  # noqa: E402
+from ingestion.core.extract_contract import EXTRACT_KINDS  # noqa: E402
+from ingestion.core.warehouse import data_dir, ensure_schema  # noqa: E402
 
 log = logging.getLogger(__name__)
 

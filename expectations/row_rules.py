@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind, Field
+from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind, Field
 
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",

@@ -24,7 +24,7 @@ from functools import partial
 
 import great_expectations as gx
 
-from ingestion.extract_schemas import EXTRACT_KINDS, PROVENANCE_COLUMNS, ExtractKind
+from ingestion.core.extract_contract import EXTRACT_KINDS, PROVENANCE_COLUMNS, ExtractKind
 
 SAMPLE_ROWS = 20_000
 BLOCKING_REJECTED_SHARE = 0.05

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.warehouse import ensure_audit_tables
+from ingestion.core.warehouse import ensure_audit_tables
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def record_dbt_results(con: duckdb.DuckDBPyConnection, run_results: dict[str, An
 def record_dbt_invocation(invocation, run_id: str, periods: Iterable[str], warehouse=None) -> int:
     """After `dbt build` through dagster-dbt: read the invocation's run_results.json and record
     its tests. Never raises (history must not turn a good build into a failed one)."""
-    from ingestion.warehouse import connect
+    from ingestion.core.warehouse import connect
 
     try:
         run_results = invocation.get_artifact("run_results.json")

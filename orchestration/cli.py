@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.warehouse import PROJECT_ROOT, connect, data_dir, ensure_schema, warehouse_path
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, ensure_schema, warehouse_path
 
 DEMO_MONTHS = ("2025-02", "2025-08")
 DEMO_API_MONTHS = ("2025-07", "2025-08")
@@ -142,8 +142,8 @@ def print_quarantine(month: str) -> None:
 
 def print_audit_outputs(published: Path, latest: str | None) -> None:
     """Where the auditors' answers are: scorecards, audit packs, the raw archive, explain."""
-    from ingestion.audit_pack import audit_packs_dir
-    from ingestion.raw_archive import raw_archive_dir
+    from publication.audit.pack import audit_packs_dir
+    from ingestion.core.raw_archive import raw_archive_dir
 
     print(f"  quality scorecard: table rpt_agency_quality_scorecard (and rpt_data_quality_runs, "
           f"rpt_data_quality_by_unit) in {published / 'dxmon_published.duckdb'}")
@@ -159,7 +159,7 @@ def print_audit_outputs(published: Path, latest: str | None) -> None:
 
 
 def print_outputs() -> None:
-    from ingestion.publishing import published_dir
+    from publication.publish import published_dir
 
     published = published_dir()
     manifest = published / "manifest.json"
@@ -191,8 +191,8 @@ def print_outputs() -> None:
 # demo
 
 def demo_generate(args) -> Path:
-    from ingestion.bulk_files import landing_dir
-    from ingestion.demo_data import generate_demo
+    from ingestion.landing.loading import landing_dir
+    from demo.extracts import generate_demo
     from orchestration.partitions import months_between
 
     months = [m[:7] for m in months_between(args.first, args.last)]
@@ -218,7 +218,7 @@ def demo_generate(args) -> Path:
 
 
 def demo_run(args) -> int:
-    from ingestion.demo_portal_server import DemoPortalServer
+    from demo.portal_server import DemoPortalServer
 
     store = demo_generate(args)
     with DemoPortalServer(store, token=DEMO_TOKEN) as server:
@@ -242,7 +242,7 @@ def demo_run(args) -> int:
 
 
 def demo_serve(args) -> int:
-    from ingestion.demo_portal_server import DemoPortalServer
+    from demo.portal_server import DemoPortalServer
 
     with DemoPortalServer(Path(args.store), token=args.token, port=args.port) as server:
         print(f"demo portal at {server.url} (token {args.token}); Ctrl-C to stop", flush=True)
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reference":
         return 0 if build_reference(args.rebuild) else 1
     if args.command == "publish":
-        from ingestion.publishing import publish
+        from publication.publish import publish
 
         result = publish()
         print(f"published {', '.join(result.published_months)} to {result.directory}")

@@ -59,8 +59,8 @@ def register(sub) -> None:
 
 
 def publish_handler(args) -> int:
-    from ingestion.publishing import OverrideError, publish, record_override
-    from ingestion.warehouse import connect
+    from publication.publish import OverrideError, publish, record_override
+    from ingestion.core.warehouse import connect
 
     period = args.year if args.index == "dti" else args.month
     if args.override:
@@ -95,7 +95,7 @@ def publish_handler(args) -> int:
 
 
 def explain_handler(args) -> int:
-    from ingestion.audit_explain import ExplainError, explain, format_explanation, is_locked
+    from publication.audit.explain import ExplainError, explain, format_explanation, is_locked
 
     try:
         result = explain(args.unit, args.period, args.index, args.indicator, args.rows)
@@ -112,7 +112,7 @@ def explain_handler(args) -> int:
 
 
 def audit_pack_handler(args) -> int:
-    from ingestion.audit_pack import build_audit_pack, build_dti_audit_pack, verify_audit_pack
+    from publication.audit.pack import build_audit_pack, build_dti_audit_pack, verify_audit_pack
 
     if args.verify:
         problems = verify_audit_pack(Path(args.verify))
@@ -140,7 +140,7 @@ def audit_pack_handler(args) -> int:
 
 
 def audit_archive_handler(args) -> int:
-    from ingestion.raw_archive import raw_archive_dir, verify_archive
+    from ingestion.core.raw_archive import raw_archive_dir, verify_archive
 
     if args.action == "verify":
         problems = verify_archive()
@@ -170,7 +170,7 @@ def audit_archive_handler(args) -> int:
 
 def rebuild_inputs(period: str, out: Path, archive: Path | None = None) -> list[str]:
     """Restore every archived month up to `period` into the data folder `out`; the months."""
-    from ingestion.raw_archive import archived_months, raw_archive_dir, restore_month
+    from ingestion.core.raw_archive import archived_months, raw_archive_dir, restore_month
 
     archive = archive or raw_archive_dir()
     months = [m for m in archived_months(archive) if m <= period[:7]]

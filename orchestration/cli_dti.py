@@ -21,8 +21,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from ingestion.audit_provenance import code_version, current_user
-from ingestion.warehouse import PROJECT_ROOT, connect, data_dir
+from publication.audit.provenance import code_version, current_user
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
 
 DEMO_DTI_YEARS = (2022, 2023)
 
@@ -144,8 +144,8 @@ def _table_exists(con, schema: str, table: str) -> bool:
 
 
 def import_history(values: Path, published: Path) -> int:
-    from ingestion.dti_history import HistoryImportError
-    from ingestion.dti_history import import_history as load
+    from ingestion.reports.dti.history import HistoryImportError
+    from ingestion.reports.dti.history import import_history as load
 
     with connect() as con:
         try:
@@ -175,7 +175,7 @@ def print_discrepancies(years: list[int] | None = None) -> None:
 
 
 def load_weights(path: Path, source: str) -> int:
-    from ingestion.dti_history import load_weight_supplements
+    from ingestion.reports.dti.history import load_weight_supplements
 
     with connect() as con:
         summary = load_weight_supplements(con, Path(path), source)
@@ -184,7 +184,7 @@ def load_weights(path: Path, source: str) -> int:
 
 
 def write_templates(level: str, year: int, out: Path) -> int:
-    from ingestion.dti_templates import write_templates as write
+    from ingestion.reports.templates import write_templates as write
 
     for path in write(level, year, Path(out)):
         print(path)
@@ -213,13 +213,13 @@ def run_dti_demo(out: Path | None = None) -> bool:
     """The DTI part of `dxmon demo run`: reports for 2022 and 2023 into the inbox, the published
     history of 2020-2021, the demo's ministry weights; provisional months of 2023; 2022 and 2023
     closed; discrepancies printed."""
-    from ingestion.dti_demo import (
+    from demo.dti_reports import (
         DEMO_WEIGHTS_SOURCE,
         generate_demo_reports,
         write_demo_history,
         write_demo_weight_supplement,
     )
-    from ingestion.dti_intake import default_inbox_dir
+    from ingestion.reports.intake import default_inbox_dir
 
     out = Path(out or data_dir() / "demo" / "dti")
     reports = generate_demo_reports(out, years=DEMO_DTI_YEARS)
@@ -235,7 +235,7 @@ def run_dti_demo(out: Path | None = None) -> bool:
     values, published = write_demo_history(out)
     load_weights(write_demo_weight_supplement(out), DEMO_WEIGHTS_SOURCE)
     with connect() as con:
-        from ingestion.dti_history import import_history as load
+        from ingestion.reports.dti.history import import_history as load
 
         load(con, values, published)
     ok = run_dti_months("2023-01", "2023-12")
@@ -245,8 +245,8 @@ def run_dti_demo(out: Path | None = None) -> bool:
         if close_year(year, force=True) != 0:
             return False
     print_discrepancies()
-    from ingestion.audit_pack import build_dti_audit_pack
-    from ingestion.publishing import publish
+    from publication.audit.pack import build_dti_audit_pack
+    from publication.publish import publish
 
     publish()  # the final index of the closed years beside the provisional months
     pack = build_dti_audit_pack(max(DEMO_DTI_YEARS))  # after the close: the final index is in it
@@ -255,10 +255,10 @@ def run_dti_demo(out: Path | None = None) -> bool:
 
 
 def print_dti_outputs() -> None:
-    from ingestion.publishing import published_dir
+    from publication.publish import published_dir
 
     published = published_dir()
-    from ingestion.audit_pack import audit_packs_dir, dti_pack_name
+    from publication.audit.pack import audit_packs_dir, dti_pack_name
 
     print(f"  DTI rankings: {published / 'rpt_dti_ranking.parquet'} (table rpt_dti_ranking in "
           f"{published / 'dxmon_published.duckdb'}); history discrepancies: rpt_dti_history_discrepancies")

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from ingestion.warehouse import warehouse_path
+from ingestion.core.warehouse import warehouse_path
 from orchestration.assets.audit import audit_dbt_models, audit_pack, dti_audit_pack
 from orchestration.assets.dbt_models import reference_dbt_models, service_index_dbt_models
 from orchestration.assets.dti import dti_dbt_models, dti_reports

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingestion.warehouse import connect, ensure_schema, warehouse_path
+from ingestion.core.warehouse import connect, ensure_schema, warehouse_path
 
 
 class WarehouseResource(dg.ConfigurableResource):

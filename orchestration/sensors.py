@@ -9,7 +9,7 @@ import re
 
 import dagster as dg
 
-from ingestion.bulk_files import landing_dir
+from ingestion.landing.loading import landing_dir
 from orchestration.jobs import monthly_dti_job, monthly_service_index_job
 from orchestration.partitions import FIRST_MONTH, month_key, monthly_partitions
 
@@ -64,7 +64,7 @@ def late_landing_file_sensor(context: dg.SensorEvaluationContext):
 
 def inbox_snapshot() -> dict[str, str]:
     """{path relative to the inbox: 'size:mtime_ns'} of every file in the DTI inbox."""
-    from ingestion.dti_intake import default_inbox_dir, list_inbox_files
+    from ingestion.reports.intake import default_inbox_dir, list_inbox_files
 
     inbox = default_inbox_dir()
     snapshot = {}

@@ -7,7 +7,7 @@ import gzip
 import io
 from pathlib import Path
 
-from ingestion.extract_schemas import EXTRACT_KINDS
+from ingestion.core.extract_contract import EXTRACT_KINDS
 
 DEFAULTS = {
     "dossiers": {

@@ -9,8 +9,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.validation_history import record_dbt_invocation
-from ingestion.audit_pack import build_audit_pack, build_dti_audit_pack
-from ingestion.audit_provenance import record_run_provenance
+from publication.audit.pack import build_audit_pack, build_dti_audit_pack
+from publication.audit.provenance import record_run_provenance
 from orchestration.assets.dbt_models import translator
 from orchestration.dbt_project import dxmon_dbt_project
 from orchestration.partitions import dbt_period_vars, monthly_partitions

@@ -13,8 +13,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.dti_validation import validate_dti_reports
 from expectations.validation_history import record_dbt_invocation
-from ingestion.audit_provenance import DTI, record_run_provenance
-from ingestion.dti_intake import ingest_inbox
+from publication.audit.provenance import DTI, record_run_provenance
+from ingestion.reports.intake import ingest_inbox
 from orchestration.assets.dbt_models import REFERENCE_SELECTION, translator
 from orchestration.dbt_project import dxmon_dbt_project
 from orchestration.partitions import dbt_period_vars, monthly_partitions

@@ -10,9 +10,9 @@ import dagster as dg
 
 from expectations.month_validation import MonthValidation, validate_month
 from expectations.suites import all_suites
-from ingestion.bulk_files import ingest_landing_month
-from ingestion.extract_schemas import EXTRACT_KINDS
-from ingestion.portal_extracts import load_archived_month, portal_archive_dir
+from ingestion.landing.loading import ingest_landing_month
+from ingestion.core.extract_contract import EXTRACT_KINDS
+from ingestion.portal.loading import load_archived_month, portal_archive_dir
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import PortalResource, WarehouseResource
 
@@ -28,7 +28,7 @@ def fetch_portal_month(portal: PortalResource, month: str, log) -> dict:
     url = portal.configured_url()
     if not url:
         return {"portal": "not configured"}
-    from ingestion.national_portal import PortalClient
+    from ingestion.portal.client import PortalClient
 
     pages = {}
     with PortalClient(url, portal.token()) as client:

@@ -1,11 +1,11 @@
 """Publishing the marts to data/published/ after the month's models are built: by the service
 index's job (its months gated) and by the DTI's job (its years gated), each a full, atomic
-publication of every mart built (ingestion/publishing.py)."""
+publication of every mart built (publication/publish.py)."""
 
 
 import dagster as dg
 
-from ingestion.publishing import publish
+from publication.publish import publish
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource
 

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.demo_data import generate_demo
+from demo.extracts import generate_demo
 from orchestration.cli import prepare_dbt
 
 MONTH = "2025-07"
@@ -158,7 +158,7 @@ def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatc
     run_id = run_month(job, data_root, monkeypatch)
 
     # 5. every input archived once, read-only; a rebuild from the archive alone is identical
-    from ingestion.raw_archive import verify_archive
+    from ingestion.core.raw_archive import verify_archive
     from orchestration.cli_audit import rebuild_inputs
 
     archive = data_root / "archive" / "raw"
@@ -178,7 +178,7 @@ def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatc
     # 6. explain traces a score to the exact file row
     monkeypatch.setenv("DXMON_DATA_DIR", str(data_root))
     monkeypatch.setenv("DXMON_WAREHOUSE", str(data_root / "warehouse" / "dxmon.duckdb"))
-    from ingestion.audit_explain import explain, format_explanation
+    from publication.audit.explain import explain, format_explanation
 
     unit = query(data_root, "SELECT unit_code FROM marts.rpt_service_ranking_monthly WHERE NOT is_backcast "
                             "AND unit_level = 'province' ORDER BY rank, unit_code LIMIT 1")[0][0]
@@ -200,7 +200,7 @@ def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatc
     assert query(data_root, "SELECT count(*) FROM marts.rpt_score_lineage WHERE run_id = ?", [run_id])[0][0] > 0
 
     # 7. the audit pack (written by the pipeline) verifies; any change is caught
-    from ingestion.audit_pack import verify_audit_pack
+    from publication.audit.pack import verify_audit_pack
 
     pack = data_root / "audit_packs" / MONTH
     assert (data_root / "audit_packs" / f"{MONTH}.zip").exists()

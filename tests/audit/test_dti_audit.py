@@ -14,9 +14,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingestion.demo_data import generate_demo
-from ingestion.dti_demo import generate_demo_reports
-from ingestion.dti_intake import default_inbox_dir
+from demo.extracts import generate_demo
+from demo.dti_reports import generate_demo_reports
+from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
 from orchestration.cli import prepare_dbt
 

@@ -20,8 +20,8 @@ import duckdb
 import pytest
 
 from benchmarks.floor import run_floor
-from ingestion.demo_data import generate_demo
-from ingestion.extract_schemas import EXTRACT_KINDS
+from demo.extracts import generate_demo
+from ingestion.core.extract_contract import EXTRACT_KINDS
 from orchestration.cli import prepare_dbt
 
 ROWS = 20_000

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.extract_schemas import EXTRACT_KINDS, PROVENANCE_COLUMNS
+from ingestion.core.extract_contract import EXTRACT_KINDS, PROVENANCE_COLUMNS
 
 JUNE, JULY = dt.date(2025, 6, 1), dt.date(2025, 7, 1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.warehouse import ensure_schema
+from ingestion.core.warehouse import ensure_schema
 from tests.dbt.dbt_runner import DbtTestWarehouse
 from tests.dbt.fixture_data import build_fixture
 

@@ -35,7 +35,7 @@ WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
 SELECT = ["--select", "tag:reference", "tag:dti+", "stg_audit_meta__period_status", "stg_audit_meta__run_provenance",
           "stg_audit_meta__validation_results", "--indirect-selection", "cautious"]
 
-# The contract's DDL (docs/dti_design.md), used only while ingestion/dti_warehouse.py is absent.
+# The contract's DDL (docs/dti_design.md), used only while ingestion/reports/dti/tables.py is absent.
 FALLBACK_DDL = [
     """CREATE TABLE IF NOT EXISTS raw.dti_submissions (submission_id VARCHAR PRIMARY KEY, year INTEGER,
        folder_unit_code VARCHAR, unit_code VARCHAR, level VARCHAR, report_year INTEGER, report_date DATE,
@@ -57,7 +57,7 @@ FALLBACK_DDL = [
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     try:
-        from ingestion.dti_warehouse import ensure_dti_schema
+        from ingestion.reports.dti.tables import ensure_dti_schema
     except ImportError:
         for schema in ("raw", "meta"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from expectations.dti_validation import validate_dti_reports
-from ingestion.dti_intake import ingest_inbox
-from ingestion.dti_templates import report_workbook
-from ingestion.dti_warehouse import ensure_dti_schema
-from ingestion.warehouse import connect
+from ingestion.reports.intake import ingest_inbox
+from ingestion.reports.templates import report_workbook
+from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.warehouse import connect
 from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
 GOOD = {

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from expectations.month_validation import validate_month
-from ingestion.bulk_files import ingest_landing_month, landing_dir
-from ingestion.warehouse import connect, ensure_schema
+from ingestion.landing.loading import ingest_landing_month, landing_dir
+from ingestion.core.warehouse import connect, ensure_schema
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"

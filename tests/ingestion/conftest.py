@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo_portal_server import DemoPortalServer
-from ingestion.extract_schemas import EXTRACT_KINDS
+from demo.portal_server import DemoPortalServer
+from ingestion.core.extract_contract import EXTRACT_KINDS
 
 TOKEN = "test-token"
 

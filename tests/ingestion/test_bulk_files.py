@@ -8,8 +8,8 @@ import json
 import duckdb
 import pytest
 
-from ingestion.bulk_files import ingest_landing_month, landing_dir, load_file
-from ingestion.warehouse import connect, ensure_schema
+from ingestion.landing.loading import ingest_landing_month, landing_dir, load_file
+from ingestion.core.warehouse import connect, ensure_schema
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"

@@ -14,14 +14,14 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.demo_data import (
+from demo.extracts import (
     BAD_UNIT_CODES,
     DEFECT_RATES,
     arrow_type,
     generate_demo,
     parse_months,
 )
-from ingestion.extract_schemas import EXTRACT_KINDS
+from ingestion.core.extract_contract import EXTRACT_KINDS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds" / "units"
@@ -449,10 +449,10 @@ def test_argument_errors_say_what_is_wrong(tmp_path):
 
 
 def test_cli(tmp_path):
-    help_ = subprocess.run([sys.executable, "-m", "ingestion.demo_data", "--help"], capture_output=True,
+    help_ = subprocess.run([sys.executable, "-m", "demo.extracts", "--help"], capture_output=True,
                            text=True, cwd=PROJECT_ROOT, check=True).stdout
     assert "--api-months" in help_ and "--no-defects" in help_
-    r = subprocess.run([sys.executable, "-m", "ingestion.demo_data", "--out", str(tmp_path), "--months",
+    r = subprocess.run([sys.executable, "-m", "demo.extracts", "--out", str(tmp_path), "--months",
                         "2025-06:2025-07", "--rows", "2000", "--api-months", "2025-07", "--format", "parquet"],
                        capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert r.returncode == 0, r.stderr

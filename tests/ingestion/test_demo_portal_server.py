@@ -13,8 +13,8 @@ import duckdb
 import pytest
 import requests
 
-from ingestion.demo_portal_server import DemoPortalServer, Fault, FaultPlan
-from ingestion.extract_schemas import DOSSIERS, PROCEDURES
+from demo.portal_server import DemoPortalServer, Fault, FaultPlan
+from ingestion.core.extract_contract import DOSSIERS, PROCEDURES
 from tests.ingestion.conftest import TOKEN, write_store_file
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -196,7 +196,7 @@ def test_cli_prints_the_url_and_stops_on_sigterm(store, tmp_path):
     faults = tmp_path / "faults.json"
     faults.write_text(json.dumps([{"path": "dossiers", "fault": "500", "page": 1}]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ingestion.demo_portal_server", "--store", str(store), "--port", "0",
+        [sys.executable, "-m", "demo.portal_server", "--store", str(store), "--port", "0",
          "--token", TOKEN, "--pid-file", str(pid_file), "--faults", str(faults)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from expectations.dti_validation import validate_dti_reports
-from ingestion.dti_catalogue import catalogue_path, indicators
-from ingestion.dti_demo import DISCREPANCY, generate_demo_reports, write_demo_history, write_demo_weight_supplement
-from ingestion.dti_history import import_history, load_weight_supplements
-from ingestion.dti_intake import ingest_inbox
-from ingestion.warehouse import connect
+from ingestion.reports.dti.catalogue import catalogue_path, indicators
+from demo.dti_reports import DISCREPANCY, generate_demo_reports, write_demo_history, write_demo_weight_supplement
+from ingestion.reports.dti.history import import_history, load_weight_supplements
+from ingestion.reports.intake import ingest_inbox
+from ingestion.core.warehouse import connect
 
 pytestmark = pytest.mark.skipif(not catalogue_path().is_file(), reason="the DTI catalogue seed is not written yet")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import dti_catalogue as catalogue_module
-from ingestion.dti_catalogue import CATALOGUE_COLUMNS, load_catalogue, reported_indicators
+from ingestion.reports.dti import catalogue as catalogue_module
+from ingestion.reports.dti.catalogue import CATALOGUE_COLUMNS, load_catalogue, reported_indicators
 
 FIXTURE_ROWS = [
     # methodology_version, level, code, parent, node_type, name_vi, max_points, rule, checklist_items,

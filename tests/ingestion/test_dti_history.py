@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.dti_history import HistoryImportError, import_history, load_weight_supplements
-from ingestion.dti_warehouse import ensure_dti_schema
-from ingestion.warehouse import connect
+from ingestion.reports.dti.history import HistoryImportError, import_history, load_weight_supplements
+from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.warehouse import connect
 from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
 

@@ -13,16 +13,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ingestion.dti_intake import ingest_inbox, quarantine_dir
-from ingestion.dti_templates import (
+from ingestion.reports.intake import ingest_inbox, quarantine_dir
+from ingestion.reports.templates import (
     FIRST_DATA_ROW,
     INDICATOR_SHEET,
     report_csv_text,
     report_workbook,
     write_templates,
 )
-from ingestion.dti_warehouse import ensure_dti_schema
-from ingestion.warehouse import connect
+from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.warehouse import connect
 from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
 GOOD = {

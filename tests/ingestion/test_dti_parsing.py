@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ingestion.dti_parsing import (
+from ingestion.reports.cell_parsing import (
     CellError,
     EncodingError,
     clean_text,

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.extract_schemas import DOSSIERS
-from ingestion.national_portal import (
+from ingestion.core.extract_contract import DOSSIERS
+from ingestion.portal.client import (
     ArchiveIncompleteError,
     PageShapeError,
     PortalAuthError,
@@ -243,7 +243,7 @@ def test_from_env_names_the_missing_variable(monkeypatch, portal):
 
 
 def test_unreachable_portal(archive):
-    from ingestion.national_portal import PortalUnavailableError
+    from ingestion.portal.client import PortalUnavailableError
 
     with PortalClient("http://127.0.0.1:9", TOKEN, timeout=(0.2, 0.2), max_retries=1, backoff_factor=0.01) as c:
         with pytest.raises(PortalUnavailableError, match="127.0.0.1:9"):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.demo_portal_server import DemoPortalServer
-from ingestion.national_portal import ArchiveIncompleteError, PortalClient
-from ingestion.portal_extracts import load_archived_month, portal_archive_dir
-from ingestion.warehouse import connect, ensure_schema
+from demo.portal_server import DemoPortalServer
+from ingestion.portal.client import ArchiveIncompleteError, PortalClient
+from ingestion.portal.loading import load_archived_month, portal_archive_dir
+from ingestion.core.warehouse import connect, ensure_schema
 from tests.extract_rows import csv_text, row
 
 TOKEN = "t0ken"
@@ -21,7 +21,7 @@ def write_store(store, month: str, kind: str, rows: list[dict[str, str]]):
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"{kind}.csv"
     csv_path.write_text(csv_text(kind, rows), encoding="utf-8")
-    from ingestion.extract_schemas import EXTRACT_KINDS
+    from ingestion.core.extract_contract import EXTRACT_KINDS
 
     casts = ", ".join(f"CAST(nullif({f.name}, '') AS {f.sql_type}) AS {f.name}" for f in EXTRACT_KINDS[kind].fields)
     duckdb.sql(f"COPY (SELECT {casts} FROM read_csv('{csv_path}', all_varchar=true)) TO '{folder / (kind + '.parquet')}'")

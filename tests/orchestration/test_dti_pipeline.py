@@ -10,14 +10,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.demo_data import generate_demo
-from ingestion.dti_demo import (
+from demo.extracts import generate_demo
+from demo.dti_reports import (
     DEMO_WEIGHTS_SOURCE,
     generate_demo_reports,
     write_demo_history,
     write_demo_weight_supplement,
 )
-from ingestion.dti_intake import default_inbox_dir
+from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
 from orchestration.cli import prepare_dbt
 from orchestration.cli_dti import close_year

@@ -9,8 +9,8 @@ import shutil
 import duckdb
 import pytest
 
-from ingestion.demo_data import generate_demo
-from ingestion.demo_portal_server import DemoPortalServer
+from demo.extracts import generate_demo
+from demo.portal_server import DemoPortalServer
 from orchestration.cli import prepare_dbt
 from orchestration.partitions import range_tags
 

@@ -8,7 +8,7 @@ import zoneinfo
 import dagster as dg
 import pytest
 
-from ingestion.bulk_files import landing_dir
+from ingestion.landing.loading import landing_dir
 from orchestration.cli import prepare_dbt
 from orchestration.schedules import monthly_service_index_schedule
 from orchestration.sensors import late_landing_file_sensor

@@ -1,6 +1,6 @@
 -- Rows loaded and rejected per month, extract, reporting unit (the code as reported), source and
 -- rejection rule, over every raw extract, valid or not (staging keeps only valid rows). The unit
--- column of each extract is its contract's unit field (ingestion/extract_schemas.py).
+-- column of each extract is its contract's unit field (ingestion/core/extract_contract.py).
 {%- set extracts = [
     ('dossiers', 'parent_unit_code'),
     ('dossier_status_history', 'parent_unit_code'),

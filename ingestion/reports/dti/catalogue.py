@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ingestion.warehouse import PROJECT_ROOT
+from ingestion.core.warehouse import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
 LEVELS = ("province", "ministry")

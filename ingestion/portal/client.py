@@ -35,8 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
-from ingestion.warehouse import data_dir
+from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
+from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingestion.dti_catalogue import LEVELS, indicators, known_versions, methodology_version_for_year, unit_by_code
-from ingestion.dti_parsing import CellError, EncodingError, clean_text, decode_report_text, parse_number, \
+from ingestion.reports.dti.catalogue import LEVELS, indicators, known_versions, methodology_version_for_year, unit_by_code
+from ingestion.reports.cell_parsing import CellError, EncodingError, clean_text, decode_report_text, parse_number, \
     parse_unit_code, parse_year, sniff_delimiter
-from ingestion.dti_warehouse import ensure_dti_schema
+from ingestion.reports.dti.tables import ensure_dti_schema
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.extract_schemas import ExtractKind, kind_for_filename
-from ingestion.raw_loading import (
+from ingestion.core.extract_contract import ExtractKind, kind_for_filename
+from ingestion.core.raw_loading import (
     SourceContractError,
     counts_by_source,
     insert_typed_rows,
@@ -34,8 +34,8 @@ from ingestion.raw_loading import (
     sha256_of,
     sql_str,
 )
-from ingestion.raw_archive import archive_input
-from ingestion.warehouse import data_dir, ensure_schema
+from ingestion.core.raw_archive import archive_input
+from ingestion.core.warehouse import data_dir, ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
     path = path.resolve()
     sha = sha256_of(path)
     kind = kind_for_filename(path.name)
-    # every input, good or not, is kept once in the immutable raw archive (ingestion/raw_archive.py)
+    # every input, good or not, is kept once in the immutable raw archive (ingestion/core/raw_archive.py)
     archive_input(con, path, sha, month, extract_kind=kind.name if kind else None,
                   source_type="file", original_location=str(path))
     if kind is None or _suffix(path) is None:

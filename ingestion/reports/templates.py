@@ -1,6 +1,6 @@
 """DTI report templates: one XLSX and one CSV per level and year (docs/dti_reports.md).
 
-The layout defined here is the one intake reads back (`ingestion/dti_report_files.py`):
+The layout defined here is the one intake reads back (`ingestion/reports/report_files.py`):
 
 XLSX, sheet "Chỉ tiêu" (the indicator sheet; other sheets are ignored by intake):
   rows 2–7  header cells, each with a workbook-level defined name (`dxmon_unit_code`, ...):
@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ingestion.dti_catalogue import (
+from ingestion.reports.dti.catalogue import (
     Indicator,
     indicators,
     methodology_version_for_year,

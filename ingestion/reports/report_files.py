@@ -3,7 +3,7 @@
 No interpretation against the catalogue happens here (that is intake's job); this module only
 finds the cells. A file that cannot be read as a report raises `ReportFileError` naming the file,
 the sheet and what is missing; everything else is returned cell by cell so one bad cell rejects
-one row, not the file. Layout: ingestion/dti_templates.py and docs/dti_reports.md.
+one row, not the file. Layout: ingestion/reports/templates.py and docs/dti_reports.md.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-from ingestion.dti_parsing import EncodingError, clean_text, decode_report_text, fold, sniff_delimiter
-from ingestion.dti_templates import HEADER_FIELDS, INDICATOR_SHEET, TABLE_COLUMNS
+from ingestion.reports.cell_parsing import EncodingError, clean_text, decode_report_text, fold, sniff_delimiter
+from ingestion.reports.templates import HEADER_FIELDS, INDICATOR_SHEET, TABLE_COLUMNS
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 

@@ -1,6 +1,6 @@
 """Loading archived portal API pages into the raw tables.
 
-The client (`ingestion/national_portal.py`) archives every page gzipped before anything parses
+The client (`ingestion/portal/client.py`) archives every page gzipped before anything parses
 it; this module reads those archived pages with DuckDB (rows never pass through pandas) through
 the same typed load and row rules as the bulk files. Each page is one source in
 `raw.ingested_sources`: loading the same archived page again is a no-op; a page whose content
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
-from ingestion.national_portal import archived_pages, read_manifest
-from ingestion.raw_archive import archive_input
-from ingestion.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
-from ingestion.warehouse import data_dir, ensure_schema
+from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
+from ingestion.portal.client import archived_pages, read_manifest
+from ingestion.core.raw_archive import archive_input
+from ingestion.core.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
+from ingestion.core.warehouse import data_dir, ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
         for path, url in page_files(archive_dir, month, kind):
             sha = sha256_of(path)
             source_id = f"api:{month}:{kind.name}:{_page_number(path):05d}:{sha[:12]}"
-            # kept once in the immutable raw archive (ingestion/raw_archive.py)
+            # kept once in the immutable raw archive (ingestion/core/raw_archive.py)
             archive_input(con, path, sha, month, extract_kind=kind.name, source_type="api_page",
                           original_location=url or f"{kind.api_endpoint}?month={month}&page={_page_number(path)}",
                           page=_page_number(path))

@@ -1,7 +1,7 @@
 """Demo and benchmark data: the national extracts, generated deterministically at any scale.
 
 `generate_demo` writes, for each requested month, the four extracts of
-`ingestion/extract_schemas.py` (dossiers, dossier_status_history, procedures, complaints) either as
+`ingestion/core/extract_contract.py` (dossiers, dossier_status_history, procedures, complaints) either as
 landing files (`landing/<YYYY-MM>/<prefix>_<YYYY-MM>.csv|csv.gz|parquet`) or as the demo portal's
 typed store (`portal_store/<YYYY-MM>/<kind>.parquet`), plus `manifest.json` recording what was
 written: row counts, sha256, and how many defects of each class were planted in each file, so
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ingestion.extract_schemas import (
+from ingestion.core.extract_contract import (
     AGENCY_LEVELS,
     COMPLAINT_TYPES,
     COMPLAINTS,
@@ -1648,7 +1648,7 @@ def generate_demo(
     for f in manifest_files:
         totals[f["kind"]] += f["rows"]
     manifest = {
-        "generator": "ingestion.demo_data",
+        "generator": "demo.extracts",
         "manifest_version": 1,
         "seed": seed,
         "rows_per_month": rows_per_month,
@@ -1691,7 +1691,7 @@ def _write_procedures(path: Path, table: pa.Table, fmt: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m ingestion.demo_data",
+        prog="python -m demo.extracts",
         description="Generate deterministic demo extracts (landing files and the demo portal's store) "
         "with planted defects recorded in manifest.json. See docs/demo_data.md.",
     )

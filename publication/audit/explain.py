@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import connect
+from ingestion.core.warehouse import connect
 
 SAMPLE_ROWS = 5
 
@@ -177,8 +177,8 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
 
 
 def _dti_publication(con, year: int) -> dict:
-    """The year's publication gate (ingestion/publishing.py): basis, failures, latest override."""
-    from ingestion.publishing import gate_basis
+    """The year's publication gate (publication/publish.py): basis, failures, latest override."""
+    from publication.publish import gate_basis
 
     status = con.execute("SELECT is_publishable, blocking_failures FROM meta.dti_year_status WHERE year = ?",
                          [year]).fetchone() if _exists(con, "meta.dti_year_status") else None

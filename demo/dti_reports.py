@@ -24,9 +24,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.dti_catalogue import SEEDS, Indicator, Unit, indicators, methodology_version_for_year, \
+from ingestion.reports.dti.catalogue import SEEDS, Indicator, Unit, indicators, methodology_version_for_year, \
     reported_indicators, units_for_year
-from ingestion.dti_templates import INDICATOR_SHEET, fill_workbook, report_csv_text, report_workbook
+from ingestion.reports.templates import INDICATOR_SHEET, fill_workbook, report_csv_text, report_workbook
 
 DEFAULT_SEED = 2023
 

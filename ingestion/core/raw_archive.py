@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.raw_loading import sha256_of
-from ingestion.warehouse import data_dir, ensure_audit_tables
+from ingestion.core.raw_loading import sha256_of
+from ingestion.core.warehouse import data_dir, ensure_audit_tables
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 

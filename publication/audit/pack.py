@@ -36,9 +36,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.audit_provenance import code_version
-from ingestion.publishing import gate_basis
-from ingestion.warehouse import PROJECT_ROOT, connect, data_dir
+from publication.audit.provenance import code_version
+from publication.publish import gate_basis
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 MANIFEST = "manifest.json"

@@ -1,7 +1,7 @@
 """A local portal that serves the portal API contract (docs/portal_api.md) for the demo and tests.
 
 The real national portal's interface is not public, so this server is the reference
-implementation of the contract our client (`ingestion/national_portal.py`) is written against.
+implementation of the contract our client (`ingestion/portal/client.py`) is written against.
 It serves monthly extracts from a store folder, `<store>/<YYYY-MM>/<kind>.parquet` (written by
 the demo data generator), one page at a time: DuckDB reads only the rows of the requested page,
 so a large month is never loaded whole.
@@ -9,7 +9,7 @@ so a large month is never loaded whole.
 For tests it can inject faults (429, 500, slow pages, truncated bodies, malformed pages) on a
 given endpoint/page, a given number of times, and it keeps a log of every request it answered.
 
-Run it:  python -m ingestion.demo_portal_server --store DIR --port N --token T [--pid-file F]
+Run it:  python -m demo.portal_server --store DIR --port N --token T [--pid-file F]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingestion.extract_schemas import EXTRACT_KINDS, ExtractKind
+from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
 
 log = logging.getLogger(__name__)
 
@@ -673,7 +673,7 @@ def serve(store_dir: str | Path, host: str = "127.0.0.1", port: int = 0, token: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ingestion.demo_portal_server",
+        prog="python -m demo.portal_server",
         description="Serve a demo store (<store>/<YYYY-MM>/<kind>.parquet) over the portal API contract "
         "(docs/portal_api.md). Prints the base URL on stdout once listening.",
     )

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.dti_catalogue import (
+from ingestion.reports.dti.catalogue import (
     CatalogueError,
     Indicator,
     indicators,
@@ -40,7 +40,7 @@ from ingestion.dti_catalogue import (
     unit_by_code,
     units_for_year,
 )
-from ingestion.dti_parsing import (
+from ingestion.reports.cell_parsing import (
     CellError,
     clean_text,
     fold,
@@ -51,11 +51,11 @@ from ingestion.dti_parsing import (
     parse_unit_code,
     parse_year,
 )
-from ingestion.dti_report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
-from ingestion.dti_templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
-from ingestion.dti_warehouse import ensure_dti_schema
-from ingestion.raw_loading import sha256_of
-from ingestion.warehouse import data_dir
+from ingestion.reports.report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
+from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
+from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.raw_loading import sha256_of
+from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import duckdb
 
-from ingestion.warehouse import PROJECT_ROOT, ensure_audit_tables
+from ingestion.core.warehouse import PROJECT_ROOT, ensure_audit_tables
 
 SERVICE_INDEX = "service_index"
 DTI = "dti"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.extract_schemas import EXTRACT_KINDS, PROVENANCE_COLUMNS, ExtractKind
+from ingestion.core.extract_contract import EXTRACT_KINDS, PROVENANCE_COLUMNS, ExtractKind
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_dir() -> Path:

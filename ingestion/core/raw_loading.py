@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.row_rules import typed_select_sql
-from ingestion.extract_schemas import ExtractKind
+from ingestion.core.extract_contract import ExtractKind
 
 
 class SourceContractError(ValueError):

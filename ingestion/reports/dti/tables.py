@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingestion.warehouse import ensure_schema
+from ingestion.core.warehouse import ensure_schema
 
 DTI_DDL = [
     """

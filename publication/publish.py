@@ -16,7 +16,7 @@ failed checks it covers; it stops applying when the month's failures change (a n
 fails differently), so nobody overrides checks they have not seen. Published months carry
 `publication_basis` ('checks_passed' or 'override'), the override's id, author and reason beside
 the rankings, and the provenance of every row: methodology version, run id, code version and
-the hash of the period's inputs (ingestion/audit_provenance.py).
+the hash of the period's inputs (publication/audit/provenance.py).
 
 The DTI is gated by year the same way: `meta.dti_year_status` (expectations/dti_validation.py)
 says whether the reports that currently count pass their blocking checks; a year that does not
@@ -39,9 +39,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.audit_provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
-from ingestion.dti_warehouse import ensure_dti_schema
-from ingestion.warehouse import PROJECT_ROOT, connect, data_dir, ensure_audit_tables, ensure_schema
+from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, ensure_audit_tables, ensure_schema
 
 # The gate a mart follows: MONTH = the service index's month (period_month), DTI_YEAR = the
 # DTI's year (year), None = not gated (reference data and quality reports).
