@@ -1,40 +1,35 @@
-"""The one Definitions object: assets, checks, job, schedule, sensor and resources."""
+"""The one Definitions object, assembled from the per-domain modules: reference data, the service
+index, the DTI, the auditors' assets and publication."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from ingestion.core.warehouse import warehouse_path
-from orchestration.assets.audit import audit_dbt_models, audit_pack, dti_audit_pack
-from orchestration.assets.dbt_models import reference_dbt_models, service_index_dbt_models
-from orchestration.assets.dti import dti_dbt_models, dti_reports
-from orchestration.assets.extracts import raw_extracts
-from orchestration.assets.publication import published_dti, published_service_index
-from orchestration.dbt_project import dxmon_dbt_project
-from orchestration.jobs import monthly_dti_job, monthly_service_index_job, reference_data_job_def
+from orchestration.audit.assets import audit_dbt_models, audit_pack, dti_audit_pack
+from orchestration.dbt.project import dbt_executable, dxmon_dbt_project
+from orchestration.dti.assets import dti_dbt_models, dti_reports
+from orchestration.dti.jobs import close_dti_year, monthly_dti_job
+from orchestration.dti.schedules import monthly_dti_schedule
+from orchestration.dti.sensors import dti_inbox_sensor
+from orchestration.publication.assets import published_dti, published_service_index
+from orchestration.reference.assets import reference_data_job, reference_dbt_models
 from orchestration.resources import PortalResource, WarehouseResource
-from orchestration.schedules import monthly_dti_schedule, monthly_service_index_schedule
-from orchestration.sensors import dti_inbox_sensor, late_landing_file_sensor
+from orchestration.service_index.assets import raw_extracts, service_index_dbt_models
+from orchestration.service_index.jobs import monthly_service_index_job
+from orchestration.service_index.schedules import monthly_service_index_schedule
+from orchestration.service_index.sensors import late_landing_file_sensor
 
 # dbt (a subprocess) finds the warehouse through the profile's env var.
 os.environ.setdefault("DXMON_WAREHOUSE", str(warehouse_path()))
 
-
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
-
-
 defs = dg.Definitions(
     assets=[reference_dbt_models, raw_extracts, service_index_dbt_models, published_service_index,
             audit_dbt_models, audit_pack, dti_reports, dti_dbt_models, published_dti, dti_audit_pack],
-    jobs=[monthly_service_index_job, monthly_dti_job, reference_data_job_def()],
+    jobs=[monthly_service_index_job, monthly_dti_job, reference_data_job, close_dti_year],
     schedules=[monthly_service_index_schedule, monthly_dti_schedule],
     sensors=[late_landing_file_sensor, dti_inbox_sensor],
     resources={

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from demo.extracts import generate_demo
-from orchestration.cli import prepare_dbt
+from orchestration.cli.environment import prepare_dbt
 
 MONTH = "2025-07"
 SERVICE_MARTS = ("marts.rpt_service_ranking_monthly", "marts.fct_service_index_monthly",
@@ -34,7 +34,7 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def job():
     prepare_dbt()
-    from orchestration.assets.audit import audit_dbt_models, audit_pack
+    from orchestration.audit.assets import audit_dbt_models, audit_pack
     from orchestration.definitions import defs
 
     keys = {k for a in defs.assets or [] for k in getattr(a, "keys", [])}
@@ -132,7 +132,7 @@ def test_planted_failures_are_recorded_gate_blocks_and_override_publishes(data_r
         con.execute("INSERT INTO meta.validation_results VALUES ('dti-later', CAST(? AS DATE), 'dti_reports', "
                     "'dti_reports_required', 'expect_column_values_to_not_be_null', 'value', true, false, NULL, 1, 1, "
                     "NULL, now()::TIMESTAMP + INTERVAL 1 HOUR)", [MONTH + "-01"])
-    from orchestration.cli import dbt_command
+    from orchestration.dbt.project import dbt_command
     from orchestration.partitions import dbt_period_vars
 
     rebuilt = subprocess.run(dbt_command("build", "--select", "rpt_score_lineage", "--vars",
@@ -159,7 +159,7 @@ def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatc
 
     # 5. every input archived once, read-only; a rebuild from the archive alone is identical
     from ingestion.core.raw_archive import verify_archive
-    from orchestration.cli_audit import rebuild_inputs
+    from orchestration.cli.audit import rebuild_inputs
 
     archive = data_root / "archive" / "raw"
     objects = [p for p in (archive / "objects").rglob("*") if p.is_file()]

@@ -18,7 +18,7 @@ from demo.extracts import generate_demo
 from demo.dti_reports import generate_demo_reports
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
-from orchestration.cli import prepare_dbt
+from orchestration.cli.environment import prepare_dbt
 
 UNITS = ("01", "79")  # provinces: official weights, no supplement needed
 PLANTED_INDICATOR = "3.1"  # a self-reported ratio (not replaced by a service-index measurement)

@@ -22,7 +22,7 @@ import pytest
 from benchmarks.floor import run_floor
 from demo.extracts import generate_demo
 from ingestion.core.extract_contract import EXTRACT_KINDS
-from orchestration.cli import prepare_dbt
+from orchestration.cli.environment import prepare_dbt
 
 ROWS = 20_000
 TOLERANCE = 1e-9

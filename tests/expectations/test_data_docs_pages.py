@@ -12,7 +12,7 @@ import pandas as pd
 
 from expectations.month_validation import ExpectationOutcome, MonthValidation, docs_page_urls, gx_context, run_suite
 from expectations.suites import SuiteSpec
-from orchestration.assets.extracts import data_docs_metadata
+from orchestration.service_index.assets import data_docs_metadata
 
 
 def spec(name: str, min_value: int) -> SuiteSpec:

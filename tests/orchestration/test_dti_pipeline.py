@@ -19,11 +19,11 @@ from demo.dti_reports import (
 )
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
-from orchestration.cli import prepare_dbt
-from orchestration.cli_dti import close_year
-from orchestration.jobs import monthly_dti_job
+from orchestration.cli.environment import prepare_dbt
+from orchestration.cli.dti import close_year
+from orchestration.dti.jobs import monthly_dti_job
 from orchestration.partitions import monthly_partitions
-from orchestration.sensors import dti_inbox_sensor
+from orchestration.dti.sensors import dti_inbox_sensor
 
 UNITS = ("01", "79", "31", "48", "BTC", "BTP", "VOV")
 

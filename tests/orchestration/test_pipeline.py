@@ -11,7 +11,7 @@ import pytest
 
 from demo.extracts import generate_demo
 from demo.portal_server import DemoPortalServer
-from orchestration.cli import prepare_dbt
+from orchestration.cli.environment import prepare_dbt
 from orchestration.partitions import range_tags
 
 TOKEN = "test-token"

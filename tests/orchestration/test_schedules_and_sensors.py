@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 
 from ingestion.landing.loading import landing_dir
-from orchestration.cli import prepare_dbt
-from orchestration.schedules import monthly_service_index_schedule
-from orchestration.sensors import late_landing_file_sensor
+from orchestration.cli.environment import prepare_dbt
+from orchestration.service_index.schedules import monthly_service_index_schedule
+from orchestration.service_index.sensors import late_landing_file_sensor
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_sensor_requests_a_rerun_for_a_late_file_only_once(data_root, repository
 
 
 def test_dti_schedule_ticks_after_the_service_index_for_the_previous_month(repository):
-    from orchestration.schedules import monthly_dti_schedule
+    from orchestration.dti.schedules import monthly_dti_schedule
 
     tz = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
     context = dg.build_schedule_context(

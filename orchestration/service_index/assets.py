@@ -1,18 +1,25 @@
-"""Raw extracts of a month: landing files and portal API pages, loaded and validated.
+"""The service index's assets: a month's raw extracts (landing files and portal API pages,
+loaded and validated) and the dbt models that score and rank them.
 
-One multi-asset so a month's four extracts are loaded, cross-checked (status history against
-dossiers) and validated together; its asset checks are the Great Expectations suites."""
-
+The raw extracts are one multi-asset so a month's four extracts are loaded, cross-checked
+(status history against dossiers) and validated together; its asset checks are the Great
+Expectations suites. The dbt models are the `service_index` selection, monthly partitions, a
+range of months in one dbt invocation."""
 
 import json
 
 import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.month_validation import MonthValidation, validate_month
 from expectations.suites import all_suites
 from ingestion.landing.loading import ingest_landing_month
 from ingestion.core.extract_contract import EXTRACT_KINDS
 from ingestion.portal.loading import load_archived_month, portal_archive_dir
+from orchestration.dbt import selections
+from orchestration.dbt.build import build_partitions
+from orchestration.dbt.project import dxmon_dbt_project
+from orchestration.dbt.translator import translator
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import PortalResource, WarehouseResource
 
@@ -145,3 +152,17 @@ def raw_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     for key in [*RAW_ASSET_KEYS.values(), INGESTED_SOURCES_KEY]:
         yield dg.MaterializeResult(asset_key=key, metadata={"months": dg.MetadataValue.json(per_month)})
     yield from check_results(validations)
+
+
+@dbt_assets(
+    manifest=dxmon_dbt_project.manifest_path,
+    **selections.SERVICE_INDEX,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=translator,
+    name="service_index_dbt_models",
+)
+def service_index_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Staging -> intermediate -> marts for every month in the run's partition range; every dbt
+    test of the run goes to meta.dbt_test_results, failed or not (docs/audit.md)."""
+    yield from build_partitions(context, dbt, warehouse.resolved_path)

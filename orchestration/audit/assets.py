@@ -2,21 +2,18 @@
 with their own tests recorded, the audit pack of the run's latest month, and the DTI's audit pack of
 the run's latest year."""
 
-
-import json
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from expectations.validation_history import record_dbt_invocation
+from orchestration.dbt import selections
+from orchestration.dbt.build import build_partitions
+from orchestration.dbt.project import dxmon_dbt_project
+from orchestration.dbt.translator import translator
+from orchestration.partitions import monthly_partitions
+from orchestration.resources import WarehouseResource
 from publication.audit.pack import build_audit_pack, build_dti_audit_pack
 from publication.audit.provenance import record_run_provenance
-from orchestration.assets.dbt_models import translator
-from orchestration.dbt_project import dxmon_dbt_project
-from orchestration.partitions import dbt_period_vars, monthly_partitions
-from orchestration.resources import WarehouseResource
 
-AUDIT_SELECTION = "tag:audit"
 AUDIT_MART_KEYS = [dg.AssetKey(name) for name in (
     "fct_validation_history", "rpt_data_quality_runs", "rpt_data_quality_by_unit",
     "rpt_agency_quality_scorecard", "rpt_score_lineage")]
@@ -24,7 +21,7 @@ AUDIT_MART_KEYS = [dg.AssetKey(name) for name in (
 
 @dbt_assets(
     manifest=dxmon_dbt_project.manifest_path,
-    select=AUDIT_SELECTION,
+    **selections.AUDIT,
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=translator,
@@ -34,12 +31,7 @@ def audit_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     """Validation history, quality scorecards and score lineage for the run's months."""
     with warehouse.connection() as con:
         record_run_provenance(con, context.run_id, context.partition_keys)
-    period_vars = dbt_period_vars(context.partition_keys)
-    invocation = dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context, raise_on_error=False)
-    yield from invocation.stream()
-    record_dbt_invocation(invocation, context.run_id, context.partition_keys, warehouse.resolved_path)
-    if not invocation.is_successful():
-        raise invocation.get_error()
+    yield from build_partitions(context, dbt, warehouse.resolved_path)
 
 
 @dg.asset(

@@ -2,7 +2,6 @@
 month's run. The cursor keeps each file's size and modification time; the loader itself is
 idempotent by content, so a touched-but-identical file costs a no-op run."""
 
-
 import hashlib
 import json
 import re
@@ -10,8 +9,8 @@ import re
 import dagster as dg
 
 from ingestion.landing.loading import landing_dir
-from orchestration.jobs import monthly_dti_job, monthly_service_index_job
-from orchestration.partitions import FIRST_MONTH, month_key, monthly_partitions
+from orchestration.partitions import FIRST_MONTH, month_key
+from orchestration.service_index.jobs import monthly_service_index_job
 
 MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
@@ -60,39 +59,3 @@ def late_landing_file_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(json.dumps(current, sort_keys=True))
     if not changed:
         return dg.SkipReason("no new or changed landing files")
-
-
-def inbox_snapshot() -> dict[str, str]:
-    """{path relative to the inbox: 'size:mtime_ns'} of every file in the DTI inbox."""
-    from ingestion.reports.intake import default_inbox_dir, list_inbox_files
-
-    inbox = default_inbox_dir()
-    snapshot = {}
-    if inbox.is_dir():
-        for _year, _unit, path in list_inbox_files(inbox):
-            stat = path.stat()
-            snapshot[str(path.relative_to(inbox))] = f"{stat.st_size}:{stat.st_mtime_ns}"
-    return snapshot
-
-
-@dg.sensor(
-    job=monthly_dti_job,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def dti_inbox_sensor(context: dg.SensorEvaluationContext):
-    """A report dropped into (or replaced in) the DTI inbox: take it in and rescore the
-    provisional DTI as of the last complete month."""
-    previous = json.loads(context.cursor) if context.cursor else {}
-    current = inbox_snapshot()
-    changed = sorted(rel for rel, signature in current.items() if previous.get(rel) != signature)
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    if not changed:
-        return dg.SkipReason("no new or changed DTI reports")
-    partition = monthly_partitions.get_last_partition_key()
-    digest = hashlib.sha256(json.dumps({f: current[f] for f in changed}, sort_keys=True).encode()).hexdigest()[:16]
-    return dg.RunRequest(
-        run_key=f"dti-inbox:{digest}",
-        partition_key=partition,
-        tags={"dxmon/trigger": "dti_inbox", "dxmon/files": ",".join(changed)[:1000]},
-    )

@@ -2,27 +2,24 @@
 Great Expectations, results as asset checks) and the dbt models that score them (tag `dti`),
 monthly partitions = the provisional index of the partition's year as of its month end.
 
-Plain Python lives in ingestion/dti_*.py and expectations/dti_validation.py; this module only
+Plain Python lives in ingestion/reports/ and expectations/dti_validation.py; this module only
 wires it (docs/dti_design.md)."""
-
-
-import json
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.dti_validation import validate_dti_reports
-from expectations.validation_history import record_dbt_invocation
-from publication.audit.provenance import DTI, record_run_provenance
 from ingestion.reports.intake import ingest_inbox
-from orchestration.assets.dbt_models import REFERENCE_SELECTION, translator
-from orchestration.dbt_project import dxmon_dbt_project
-from orchestration.partitions import dbt_period_vars, monthly_partitions
+from orchestration.dbt import selections
+from orchestration.dbt.build import build_partitions
+from orchestration.dbt.project import dxmon_dbt_project
+from orchestration.dbt.translator import translator
+from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource
+from publication.audit.provenance import DTI, record_run_provenance
 
 DTI_SUBMISSIONS_KEY = dg.AssetKey("raw_dti_submissions")
 DTI_REPORT_VALUES_KEY = dg.AssetKey("raw_dti_report_values")
-DTI_SELECTION = "tag:dti"
 DTI_REPORTS_CHECK = "dti_reports_valid"
 
 
@@ -112,8 +109,7 @@ def dti_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 @dbt_assets(
     manifest=dxmon_dbt_project.manifest_path,
-    select=DTI_SELECTION,
-    exclude=REFERENCE_SELECTION,  # the DTI seeds are reference data, built with the others
+    **selections.DTI,
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=translator,
@@ -126,11 +122,5 @@ def dti_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     The run's provenance (index 'dti') is recorded first: rpt_dti_score_lineage names it."""
     with warehouse.connection() as con:
         record_run_provenance(con, context.run_id, context.partition_keys, index_name=DTI)
-    period_vars = dbt_period_vars(context.partition_keys)
-    context.log.info(f"dbt build (DTI) for {period_vars}")
-    invocation = dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context, raise_on_error=False)
-    yield from invocation.stream()
     # the validation history keeps every DTI dbt test too (expectations/validation_history.py)
-    record_dbt_invocation(invocation, context.run_id, context.partition_keys, warehouse.resolved_path)
-    if not invocation.is_successful():
-        raise invocation.get_error()
+    yield from build_partitions(context, dbt, warehouse.resolved_path)

@@ -1,7 +1,5 @@
-"""The auditors' commands (docs/audit.md), loaded by orchestration/cli.py:
+"""The auditors' commands (docs/audit.md):
 
-    dxmon publish --override --month 2025-07 --reason "..."   publish a month whose blocking checks failed
-    dxmon publish --override --index dti --year 2023 --reason "..."   the same for a DTI year
     dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
     dxmon explain --index dti --unit 01 --period 2023 [--indicator 7.3]   the DTI (year = final, YYYY-MM = provisional)
     dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
@@ -18,19 +16,6 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    publish = sub.choices.get("publish")
-    if publish is not None:  # extend `dxmon publish` with the recorded override
-        publish.add_argument("--override", action="store_true",
-                             help="publish --month (or, with --index dti, --year) although its blocking checks "
-                                  "failed (needs --reason)")
-        publish.add_argument("--index", default="service_index", choices=["service_index", "dti"],
-                             help="the index whose period is overridden (default %(default)s)")
-        publish.add_argument("--month", help="YYYY-MM: the service-index month to override")
-        publish.add_argument("--year", help="YYYY: the DTI year to override (with --index dti)")
-        publish.add_argument("--reason", help="why the failed checks do not invalidate the month (recorded)")
-        publish.add_argument("--by", help="who decides (default: DXMON_USER or the OS user)")
-        publish.set_defaults(handler=publish_handler)
-
     explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
     explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC")
     explain.add_argument("--period", required=True,
@@ -56,42 +41,6 @@ def register(sub) -> None:
     archive.add_argument("--period", help="YYYY-MM: rebuild every archived month up to this one")
     archive.add_argument("--out", help="a new, empty data folder for the rebuild")
     archive.set_defaults(handler=audit_archive_handler)
-
-
-def publish_handler(args) -> int:
-    from publication.publish import OverrideError, publish, record_override
-    from ingestion.core.warehouse import connect
-
-    period = args.year if args.index == "dti" else args.month
-    if args.override:
-        if not period or not args.reason:
-            need = "--index dti --year YYYY" if args.index == "dti" else "--month YYYY-MM"
-            print(f"dxmon publish --override needs {need} and --reason TEXT", file=sys.stderr)
-            return 2
-        try:
-            with connect() as con:
-                record = record_override(con, period, args.reason, by=args.by, index_name=args.index)
-        except OverrideError as exc:
-            print(f"override refused: {exc}", file=sys.stderr)
-            return 2
-        print(f"override {record['override_id']} recorded by {record['overridden_by']} for {args.index} "
-              f"{record['period_month']}: checks overridden: {record['overridden_checks']}")
-    elif args.month or args.year or args.reason:
-        print("--month, --year and --reason go with --override", file=sys.stderr)
-        return 2
-    result = publish()
-    print(f"published {', '.join(result.published_months)} to {result.directory}")
-    for month, why in result.withheld_months.items():
-        print(f"withheld {month}: {why}")
-    for month, o in (result.overridden_months or {}).items():
-        print(f"published on override {month}: {o['override_id']} by {o['overridden_by']}: {o['reason']}")
-    if result.dti_published_years or result.dti_withheld_years:
-        print(f"DTI years published: {', '.join(map(str, result.dti_published_years)) or 'none'}")
-    for year, why in result.dti_withheld_years.items():
-        print(f"DTI {year} withheld: {why}")
-    for year, o in result.dti_overridden_years.items():
-        print(f"DTI {year} published on override {o['override_id']} by {o['overridden_by']}: {o['reason']}")
-    return 0
 
 
 def explain_handler(args) -> int:
@@ -161,7 +110,7 @@ def audit_archive_handler(args) -> int:
     os.environ["DAGSTER_HOME"] = str(out / "dagster_home")
     os.environ.pop("DXMON_PORTAL_URL", None)
     (out / "dagster_home").mkdir(parents=True, exist_ok=True)
-    from orchestration.cli import run_months
+    from orchestration.cli.service_index import run_months
 
     ok = run_months(months[0], months[-1])
     print(f"rebuilt {months[0]}..{months[-1]} from the archive alone into {out}")

@@ -2,12 +2,11 @@
 index's job (its months gated) and by the DTI's job (its years gated), each a full, atomic
 publication of every mart built (publication/publish.py)."""
 
-
 import dagster as dg
 
-from publication.publish import publish
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource
+from publication.publish import publish
 
 
 @dg.asset(

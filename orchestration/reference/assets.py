@@ -1,50 +1,24 @@
-"""dbt models as Dagster assets: the reference data (seeds, units, calendar; unpartitioned) and
-the service index (monthly partitions; a range of months is one dbt invocation)."""
-
+"""The reference data as Dagster assets (unpartitioned): seeds (unit registry, methodology,
+calendar) and the unit and calendar models they feed; and the job that builds them alone."""
 
 import graphlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
-from expectations.validation_history import record_dbt_invocation
-from orchestration.dbt_project import dxmon_dbt_project
-from orchestration.partitions import dbt_period_vars, monthly_partitions
+from orchestration.dbt import selections
+from orchestration.dbt.project import dxmon_dbt_project
+from orchestration.dbt.translator import translator
 from orchestration.resources import WarehouseResource
-
-REFERENCE_SELECTION = "tag:reference"
-# The DTI (tag dti) and the audit marts (tag audit) are built by their own assets.
-SERVICE_INDEX_EXCLUDED = "tag:reference tag:dti tag:audit"
-
-
-class DxmonDbtTranslator(DagsterDbtTranslator):
-    """Asset keys are the dbt node names; groups follow the dbt layer folders."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key in _sources.yml
-        return dg.AssetKey(dbt_resource_props["name"])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "reference_data"
-        fqn = dbt_resource_props.get("fqn", [])
-        layer = fqn[1] if len(fqn) > 2 else "models"
-        return f"dbt_{layer}"
-
-
-translator = DxmonDbtTranslator()
 
 
 @dbt_assets(
     manifest=dxmon_dbt_project.manifest_path,
-    select=REFERENCE_SELECTION,
+    **selections.REFERENCE,
     dagster_dbt_translator=translator,
     name="reference_dbt_models",
 )
@@ -107,22 +81,10 @@ def record_reference_fingerprint(con, fingerprint: str) -> None:
     con.execute("INSERT INTO meta.reference_build VALUES (?, now()::TIMESTAMP)", [fingerprint])
 
 
-@dbt_assets(
-    manifest=dxmon_dbt_project.manifest_path,
-    select="fqn:*",
-    exclude=SERVICE_INDEX_EXCLUDED,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=translator,
-    name="service_index_dbt_models",
+reference_data_job = dg.define_asset_job(
+    name="reference_data",
+    selection=dg.AssetSelection.assets(reference_dbt_models),
+    description="Build the unit registry, methodology seeds and working-day calendar: after editing a seed, "
+                "or to set up a new warehouse before the first month.",
+    executor_def=dg.in_process_executor,
 )
-def service_index_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Staging -> intermediate -> marts for every month in the run's partition range."""
-    period_vars = dbt_period_vars(context.partition_keys)
-    context.log.info(f"dbt build for {period_vars}")
-    invocation = dbt.cli(["build", "--vars", json.dumps(period_vars)], context=context, raise_on_error=False)
-    yield from invocation.stream()
-    # audit (docs/audit.md): every dbt test of the run into meta.dbt_test_results, failed or not
-    record_dbt_invocation(invocation, context.run_id, context.partition_keys)
-    if not invocation.is_successful():
-        raise invocation.get_error()

@@ -1,0 +1,46 @@
+"""`dxmon`: the one command line for every headless operation. Each module of this package
+registers its commands; each command calls library functions or runs a Dagster job.
+
+    dxmon prepare                       parse the dbt project (manifest for Dagster)
+    dxmon run --month 2025-10           refresh one month through Dagster
+    dxmon run --from 2025-02 --to 2025-08   backfill a range in one run
+    dxmon reference [--rebuild]         build the reference data alone (units, methodology, calendar)
+    dxmon publish [--override ...]      publish the marts again (gate applies; overrides recorded)
+    dxmon status                        per-month gate, rows loaded and rejected
+    dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
+    dxmon explain | audit-pack | audit-archive   the auditors' commands
+    dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
+    dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from orchestration.cli import audit, demo, dti, publication, service_index
+from orchestration.cli.environment import setup_environment
+
+COMMAND_MODULES = (service_index, publication, audit, dti, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dxmon", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_environment()
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""`dxmon demo generate | serve | run`: the demo data, the demo portal, and the whole demo end to
+end (the service index from files and the demo portal, then the DTI from demo reports)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from ingestion.core.warehouse import connect, data_dir
+from orchestration.cli.service_index import print_outputs, run_months
+
+DEMO_MONTHS = ("2025-02", "2025-08")
+DEMO_API_MONTHS = ("2025-07", "2025-08")
+DEMO_TOKEN = "dxmon-demo-token"
+DEMO_DTI_YEARS = (2022, 2023)
+
+
+def demo_generate(args) -> Path:
+    from ingestion.landing.loading import landing_dir
+    from demo.extracts import generate_demo
+    from orchestration.partitions import months_between
+
+    months = [m[:7] for m in months_between(args.first, args.last)]
+    api_months = [m for m in months if m in set(args.api_months.split(","))] if args.api_months else []
+    out = Path(args.out)
+    summary = generate_demo(
+        out, months, rows_per_month=args.rows, seed=args.seed,
+        file_months=[m for m in months if m not in api_months], api_months=api_months,
+        file_format=args.format,
+    )
+    # Agencies "drop" the files into the landing folder.
+    landing = landing_dir()
+    for month in months:
+        source = out / "landing" / month
+        if source.is_dir():
+            (landing / month).mkdir(parents=True, exist_ok=True)
+            for f in sorted(source.iterdir()):
+                target = landing / month / f.name
+                if not target.exists() or target.stat().st_size != f.stat().st_size:
+                    shutil.copy2(f, target)
+    print(f"demo data for {months[0]}..{months[-1]} in {out} (files: {landing}, API months: {', '.join(api_months) or 'none'})")
+    return out / "portal_store"
+
+
+def demo_run(args) -> int:
+    from demo.portal_server import DemoPortalServer
+
+    store = demo_generate(args)
+    with DemoPortalServer(store, token=DEMO_TOKEN) as server:
+        os.environ["DXMON_PORTAL_URL"] = server.url
+        os.environ["DXMON_PORTAL_TOKEN"] = DEMO_TOKEN
+        print(f"demo portal serving {store} at {server.url}")
+        started = time.time()
+        ok = run_months(args.first, args.last)
+    print(f"service index pipeline took {time.time() - started:.1f} s")
+    dti_ok = True
+    if not args.skip_dti:
+        started = time.time()
+        dti_ok = run_dti_demo()
+        print(f"DTI pipeline took {time.time() - started:.1f} s")
+    print_outputs()
+    if not args.skip_dti:
+        print_dti_outputs()
+    return 0 if ok and dti_ok else 1
+
+
+def demo_serve(args) -> int:
+    from demo.portal_server import DemoPortalServer
+
+    with DemoPortalServer(Path(args.store), token=args.token, port=args.port) as server:
+        print(f"demo portal at {server.url} (token {args.token}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def run_dti_demo(out: Path | None = None) -> bool:
+    """The DTI part of `dxmon demo run`: reports for 2022 and 2023 into the inbox, the published
+    history of 2020-2021, the demo's ministry weights; provisional months of 2023; 2022 and 2023
+    closed; discrepancies printed."""
+    from demo.dti_reports import (
+        DEMO_WEIGHTS_SOURCE,
+        generate_demo_reports,
+        write_demo_history,
+        write_demo_weight_supplement,
+    )
+    from ingestion.reports.intake import default_inbox_dir
+
+    out = Path(out or data_dir() / "demo" / "dti")
+    reports = generate_demo_reports(out, years=DEMO_DTI_YEARS)
+    inbox = default_inbox_dir()
+    source_inbox = out / "inbox"
+    for path in sorted(source_inbox.rglob("*")):
+        if path.is_file():
+            target = inbox / path.relative_to(source_inbox)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_size != path.stat().st_size:
+                shutil.copy2(path, target)  # keeps the report's date as the file's time
+    print(f"DTI demo reports: {json.dumps(reports.as_metadata(), ensure_ascii=False)[:400]} -> {inbox}")
+    values, published = write_demo_history(out)
+    load_weights(write_demo_weight_supplement(out), DEMO_WEIGHTS_SOURCE)
+    with connect() as con:
+        from ingestion.reports.dti.history import import_history as load
+
+        load(con, values, published)
+    from orchestration.cli.dti import close_year, load_weights, print_discrepancies, run_dti_months
+
+    ok = run_dti_months("2023-01", "2023-12")
+    if not ok:
+        return False
+    for year in DEMO_DTI_YEARS:
+        if close_year(year, force=True) != 0:
+            return False
+    print_discrepancies()
+    from publication.audit.pack import build_dti_audit_pack
+    from publication.publish import publish
+
+    publish()  # the final index of the closed years beside the provisional months
+    pack = build_dti_audit_pack(max(DEMO_DTI_YEARS))  # after the close: the final index is in it
+    print(f"DTI audit pack of {pack.period}: {pack.folder}")
+    return True
+
+
+def print_dti_outputs() -> None:
+    from publication.audit.pack import audit_packs_dir, dti_pack_name
+    from publication.publish import published_dir
+
+    published = published_dir()
+
+    print(f"  DTI rankings: {published / 'rpt_dti_ranking.parquet'} (table rpt_dti_ranking in "
+          f"{published / 'dxmon_published.duckdb'}); history discrepancies: rpt_dti_history_discrepancies")
+    print("    .venv/bin/dxmon dti ranking --year 2023 --level province")
+    print(f"  DTI publication gate per year: table dti_publication_status in {published / 'dxmon_published.duckdb'}")
+    print("  DTI quality scorecard: table rpt_dti_agency_quality_scorecard; lineage: rpt_dti_score_lineage")
+    for year in DEMO_DTI_YEARS:
+        pack = audit_packs_dir() / f"{dti_pack_name(year)}.zip"
+        if pack.exists():
+            print(f"  DTI audit pack {year}: {pack.with_suffix('')} (and {pack}); "
+                  f"verify: .venv/bin/dxmon audit-pack --verify {pack}")
+    print("  explain a DTI score: .venv/bin/dxmon explain --index dti --unit 01 --period 2023")
+
+
+def _demo(args) -> int:
+    if args.demo_command == "generate":
+        demo_generate(args)
+        return 0
+    if args.demo_command == "run":
+        return demo_run(args)
+    return demo_serve(args)
+
+
+def register(sub) -> None:
+    demo = sub.add_parser("demo", help="demo data and the demo portal")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    for name, help_text in (("generate", "write demo extracts: landing files and the demo portal's store"),
+                            ("run", "generate, serve the API months, run every demo month, publish, print outputs")):
+        p = demo_sub.add_parser(name, help=help_text)
+        p.add_argument("--from", dest="first", default=DEMO_MONTHS[0], help="first demo month (default %(default)s)")
+        p.add_argument("--to", dest="last", default=DEMO_MONTHS[1], help="last demo month (default %(default)s)")
+        p.add_argument("--api-months", default=",".join(DEMO_API_MONTHS),
+                       help="months served by the demo portal instead of files (default %(default)s)")
+        p.add_argument("--rows", type=int, default=40_000, help="dossiers per month (default %(default)s)")
+        p.add_argument("--seed", type=int, default=766, help="random seed (default %(default)s)")
+        p.add_argument("--format", default="csv.gz", choices=["csv", "csv.gz", "parquet"], help="landing file format")
+        p.add_argument("--out", default=str(data_dir() / "demo"), help="output folder (default %(default)s)")
+        if name == "run":
+            p.add_argument("--skip-dti", action="store_true", help="the service index only, no DTI demo")
+    serve = demo_sub.add_parser("serve", help="serve a demo portal store over HTTP on 127.0.0.1")
+    serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
+    serve.add_argument("--port", type=int, default=8766)
+    serve.add_argument("--token", default=DEMO_TOKEN)
+    demo.set_defaults(handler=_demo)

@@ -1,0 +1,128 @@
+"""`dxmon prepare | run | reference | publish | status | quarantine`: the monthly service index."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ingestion.core.warehouse import connect, data_dir, ensure_schema, warehouse_path
+from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
+
+
+def run_months(first: str, last: str) -> bool:
+    """Materialize the monthly job for `first`..`last` in one run, in this process."""
+    result = execute_job("monthly_service_index", f"for {first}..{last}", **partition_kwargs(first, last))
+    return result.success
+
+
+def build_reference(rebuild: bool) -> bool:
+    """Materialize the reference data alone through Dagster."""
+    if rebuild:
+        os.environ["DXMON_REBUILD_REFERENCE"] = "1"
+    return execute_job("reference_data", "reference data").success
+
+
+def print_status() -> None:
+    from publication.summaries import month_status
+
+    with connect() as con:
+        ensure_schema(con)
+        print(month_status(con))
+
+
+def print_quarantine(month: str) -> None:
+    from publication.summaries import quarantined_files, quarantined_rows
+
+    with connect() as con:
+        ensure_schema(con)
+        print(quarantined_rows(con, month))
+        print(quarantined_files(con, month))
+
+
+def print_audit_outputs(published: Path, latest: str | None) -> None:
+    """Where the auditors' answers are: scorecards, audit packs, the raw archive, explain."""
+    from ingestion.core.raw_archive import raw_archive_dir
+    from publication.audit.pack import audit_packs_dir
+
+    print(f"  quality scorecard: table rpt_agency_quality_scorecard (and rpt_data_quality_runs, "
+          f"rpt_data_quality_by_unit) in {published / 'dxmon_published.duckdb'}")
+    packs = audit_packs_dir()
+    # the service index's packs are named by month (the DTI's, dti-<year>, are printed with the DTI)
+    built = sorted(p.name for p in packs.iterdir() if p.is_dir() and p.name[:1].isdigit()) if packs.is_dir() else []
+    if built:
+        print(f"  audit pack: {packs / built[-1]} (and {packs / (built[-1] + '.zip')}); "
+              f"verify: dxmon audit-pack --verify {packs / (built[-1] + '.zip')}")
+    print(f"  raw archive (content-addressed, read-only): {raw_archive_dir()}")
+    if latest:
+        print(f"  explain a score: .venv/bin/dxmon explain --unit 01 --period {latest}")
+
+
+def print_outputs() -> None:
+    from publication.publish import published_dir
+
+    published = published_dir()
+    manifest = published / "manifest.json"
+    print("\nOutputs")
+    print(f"  published marts (DuckDB): {published / 'dxmon_published.duckdb'}")
+    print(f"  published marts (Parquet): {published}/*.parquet")
+    print(f"  publication manifest:     {manifest}")
+    print(f"  data quality (GX Data Docs): {data_dir() / 'quality' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
+    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {data_dir() / 'quarantine' / 'files'}")
+    latest = None
+    if manifest.exists():
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        print(f"  months published: {', '.join(info['published_months'])}")
+        for month, why in info.get("withheld_months", {}).items():
+            print(f"  month withheld: {month}: {why}")
+        if info.get("dti_published_years") or info.get("dti_withheld_years"):
+            print(f"  DTI years published: {', '.join(map(str, info.get('dti_published_years', []))) or 'none'}")
+        for year, why in info.get("dti_withheld_years", {}).items():
+            print(f"  DTI year withheld: {year}: {why[:300]}")
+        latest = max(info["published_months"], default=None)
+    print_audit_outputs(published, latest)
+    print("  query it (read-only, safe while the pipeline runs):\n"
+          f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published / 'dxmon_published.duckdb'}', "
+          "read_only=True).sql('select period_month, unit_level, rank, unit_name, total_score, band "
+          "from rpt_service_ranking_monthly where not is_backcast and rank <= 3 order by 1, 2, 3'))\"")
+
+
+def _prepare(args) -> int:
+    prepare_dbt(force=True)
+    return 0
+
+
+def _run(args) -> int:
+    if args.month and (args.first or args.last):
+        raise SystemExit("dxmon run: give either --month or --from/--to, not both")
+    first = args.month or args.first
+    last = args.month or args.last or args.first
+    if not first:
+        raise SystemExit("dxmon run: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
+    if args.rebuild_reference:
+        os.environ["DXMON_REBUILD_REFERENCE"] = "1"
+    ok = run_months(first, last)
+    print_outputs()
+    return 0 if ok else 1
+
+
+def register(sub) -> None:
+    sub.add_parser("prepare", help="parse the dbt project so Dagster can load it").set_defaults(handler=_prepare)
+
+    run = sub.add_parser("run", help="refresh one month, or backfill a range in one run, through Dagster")
+    run.add_argument("--month", help="one month, YYYY-MM")
+    run.add_argument("--from", dest="first", help="first month of a backfill, YYYY-MM")
+    run.add_argument("--to", dest="last", help="last month of a backfill (included), YYYY-MM")
+    run.add_argument("--rebuild-reference", action="store_true",
+                     help="rebuild the reference data (seeds, units, calendar) even if unchanged")
+    run.set_defaults(handler=_run)
+
+    reference = sub.add_parser("reference", help="build the reference data (units, methodology, calendar) only")
+    reference.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
+    reference.set_defaults(handler=lambda a: 0 if build_reference(a.rebuild) else 1)
+
+    sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected"
+                   ).set_defaults(handler=lambda a: print_status() or 0)
+    quarantine = sub.add_parser("quarantine", help="rejected rows and files of a month, by rule, with an example")
+    quarantine.add_argument("--month", required=True, help="YYYY-MM")
+    quarantine.set_defaults(handler=lambda a: print_quarantine(a.month) or 0)
