@@ -91,6 +91,7 @@ def run_dti_demo(out: Path | None = None) -> bool:
         write_demo_weight_supplement,
     )
     from ingestion.reports.intake import default_inbox_dir
+    from orchestration.cli.dti import close_year, load_weights, print_discrepancies, run_dti_months
 
     out = Path(out or data_dir() / "demo" / "dti")
     reports = generate_demo_reports(out, years=DEMO_DTI_YEARS)
@@ -109,8 +110,6 @@ def run_dti_demo(out: Path | None = None) -> bool:
         from ingestion.reports.dti.history import import_history as load
 
         load(con, values, published)
-    from orchestration.cli.dti import close_year, load_weights, print_discrepancies, run_dti_months
-
     ok = run_dti_months("2023-01", "2023-12")
     if not ok:
         return False
