@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up, generate the demo data, run every demo month end to end, print outputs
-#   make test   set up, run the test suite
+#   make test   set up, run the test suite (all but the tests marked slow; 15 slowest printed)
+# and for contributors: make lint (ruff, sqlfluff), make test-slow (what truly must be slow),
+# make test-all (both; what CI runs after make lint).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +14,7 @@ export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test dev bench bench-100m clean
+.PHONY: setup run test test-slow test-all lint dev bench bench-100m clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -28,8 +30,19 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/dxmon demo run
 
+PYTEST := $(BIN)/python -m pytest tests -q --durations=15
+
 test: setup
-	$(BIN)/python -m pytest tests -q
+	$(PYTEST) -m "not slow"
+
+test-slow: setup
+	$(PYTEST) -m slow
+
+test-all: setup
+	$(PYTEST)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 dev: setup
 	$(BIN)/dagster dev -m orchestration.definitions

@@ -21,7 +21,7 @@ def dbt_executable() -> str:
     beside_python = Path(sys.executable).parent / "dbt"
     found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
     if not found:
-        pytest.skip("dbt is not installed in this environment")
+        pytest.fail("dbt is not installed: the dbt tests need the project's environment (make setup)")
     return found
 
 

@@ -8,13 +8,11 @@ import json
 import pytest
 
 from expectations.dti_validation import validate_dti_reports
-from ingestion.reports.dti.catalogue import catalogue_path, indicators
+from ingestion.reports.dti.catalogue import indicators
 from demo.dti_reports import DISCREPANCY, generate_demo_reports, write_demo_history, write_demo_weight_supplement
 from ingestion.reports.dti.history import import_history, load_weight_supplements
 from ingestion.reports.intake import ingest_inbox
 from ingestion.core.warehouse import connect
-
-pytestmark = pytest.mark.skipif(not catalogue_path().is_file(), reason="the DTI catalogue seed is not written yet")
 
 # 14 provinces and 4 ministries: enough units for every planted defect
 UNITS = ("01", "02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "79", "31", "48", "BTC", "BYT", "VTV", "BNV")

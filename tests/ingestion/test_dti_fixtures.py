@@ -59,10 +59,11 @@ def write_fixture_catalogue(path: Path) -> Path:
 
 @pytest.fixture
 def dti_catalogue(tmp_path, monkeypatch):
-    """The fixture catalogue as `DXMON_DTI_CATALOGUE` (and the built-in year -> version table)."""
+    """The fixture catalogue as `DXMON_DTI_CATALOGUE`; the year -> version table is the real seed."""
     path = write_fixture_catalogue(tmp_path / "catalogue" / "dti_indicators.csv")
     monkeypatch.setenv("DXMON_DTI_CATALOGUE", str(path))
-    monkeypatch.setenv("DXMON_DTI_YEARS", str(tmp_path / "catalogue" / "no_years_file.csv"))
+    monkeypatch.delenv("DXMON_DTI_YEARS", raising=False)
+    assert catalogue_module.years_path().is_file()
     return path
 
 
@@ -78,6 +79,12 @@ def test_fixture_catalogue_loads_and_lists_template_rows(dti_catalogue):
     assert version_for(2023) == "922_2022" and version_for(2020) == "1726_2020" and version_for(2024) == "405_2025"
 
 
+def test_a_missing_years_file_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("DXMON_DTI_YEARS", str(tmp_path / "dti_years.csv"))
+    with pytest.raises(catalogue_module.CatalogueError, match=r"dti_years.csv: the DTI years file"):
+        catalogue_module.methodology_version_for_year(2023)
+
+
 def test_catalogue_error_names_file_row_and_field(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(",".join(CATALOGUE_COLUMNS) + "\n922_2022,province,1.1,1,sub,x,x,abc,ratio,,,,,,self_report,,false,true,1\n",
@@ -86,10 +93,9 @@ def test_catalogue_error_names_file_row_and_field(tmp_path):
         load_catalogue(path)
 
 
-def test_real_catalogue_when_present_has_the_columns_and_province_rows():
+def test_real_catalogue_has_the_columns_and_province_rows():
     path = catalogue_module.SEEDS / "methodology" / "dti" / "dti_indicators.csv"
-    if not path.is_file():
-        pytest.skip("dbt_project/seeds/methodology/dti/dti_indicators.csv not written yet")
+    assert path.is_file(), f"{path}: the DTI catalogue seed is missing"
     with open(path, encoding="utf-8-sig") as fh:
         header = next(csv.reader(fh))
     assert set(CATALOGUE_COLUMNS) <= set(header)

@@ -209,24 +209,15 @@ def reported_indicators(methodology_version: str, level: str, path: Path | None 
     return [i for i in indicators(methodology_version, level, path=path) if i.is_reported]
 
 
-# Used only while dbt_project/seeds/methodology/dti/dti_years.csv does not exist (DOMAIN.md).
-_DEFAULT_VERSIONS = ((2020, "1726_2020"), (2021, "922_2022"), (2024, "405_2025"))
-
-
 def methodology_version_for_year(year: int) -> str:
+    """The methodology version a DTI year is scored under: the years seed is the one source."""
     path = years_path()
-    if path.is_file():
-        for r in _read_csv(path):
-            if int(r["year"]) == int(year):
-                return r["methodology_version"].strip()
-        raise CatalogueError(f"{path}: no row for DTI year {year}")
-    version = None
-    for first_year, v in _DEFAULT_VERSIONS:
-        if year >= first_year:
-            version = v
-    if version is None:
-        raise CatalogueError(f"no DTI methodology version for year {year} (the DTI starts in 2020)")
-    return version
+    if not path.is_file():
+        raise CatalogueError(f"{path}: the DTI years file (year -> methodology_version) is missing")
+    for r in _read_csv(path):
+        if int(r["year"]) == int(year):
+            return r["methodology_version"].strip()
+    raise CatalogueError(f"{path}: no row for DTI year {year}")
 
 
 def known_versions(path: Path | None = None) -> set[str]:
