@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from demo.extracts import generate_demo
-from orchestration.cli.environment import prepare_dbt
 
 MONTH = "2025-07"
 SERVICE_MARTS = ("marts.rpt_service_ranking_monthly", "marts.fct_service_index_monthly",
@@ -32,11 +31,8 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def job():
-    prepare_dbt()
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("monthly_service_index")
+def job(definitions):
+    job = definitions.resolve_job_def("monthly_service_index")
     # the audit assets are part of the monthly job itself, not added by the test
     assert {dg.AssetKey("audit_pack"), dg.AssetKey("rpt_score_lineage")} <= set(job.asset_layer.executable_asset_keys)
     return job
@@ -63,7 +59,8 @@ def published(root: Path, sql: str):
         return con.execute(sql).fetchall()
 
 
-def test_planted_failures_are_recorded_gate_blocks_and_override_publishes(data_root, demo, job, monkeypatch):
+def test_planted_failures_are_recorded_gate_blocks_and_override_publishes(data_root, reference_data, demo, job,
+                                                                          monkeypatch):
     # the month's dossier file replaced by one whose channel is garbage in every 4th row
     landing = data_root / "landing" / MONTH
     landing.mkdir(parents=True)
@@ -152,7 +149,8 @@ def _mart_hashes(root: Path, out: Path) -> dict[str, str]:
     return hashes
 
 
-def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatch, tmp_path):
+def test_archive_rebuild_explain_and_audit_pack(data_root, reference_data, reference_warehouse, demo, job, monkeypatch,
+                                               tmp_path):
     shutil.copytree(demo / "landing" / MONTH, data_root / "landing" / MONTH)
     run_id = run_month(job, data_root, monkeypatch)
 
@@ -169,7 +167,9 @@ def test_archive_rebuild_explain_and_audit_pack(data_root, demo, job, monkeypatc
 
     rebuilt_root = tmp_path / "rebuilt"
     rebuilt_root.mkdir()
-    shutil.copytree(archive, rebuilt_root / "archive" / "raw")  # the archive alone
+    shutil.copytree(archive, rebuilt_root / "archive" / "raw")  # the archive alone (and the seeds' reference data)
+    (rebuilt_root / "warehouse").mkdir()
+    shutil.copy2(reference_warehouse, rebuilt_root / "warehouse" / "dxmon.duckdb")
     assert rebuild_inputs(MONTH, rebuilt_root, rebuilt_root / "archive" / "raw") == [MONTH]
     run_month(job, rebuilt_root, monkeypatch)
     assert _mart_hashes(rebuilt_root, tmp_path / "rebuilt_marts") == original

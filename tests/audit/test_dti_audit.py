@@ -18,19 +18,10 @@ from demo.extracts import generate_demo
 from demo.dti_reports import generate_demo_reports
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
-from orchestration.cli.environment import prepare_dbt
 
 UNITS = ("01", "79")  # provinces: official weights, no supplement needed
 PLANTED_INDICATOR = "3.1"  # a self-reported ratio (not replaced by a service-index measurement)
 PLANTED_CELL = "77,5%"
-
-
-@pytest.fixture(scope="module")
-def definitions():
-    prepare_dbt()
-    from orchestration.definitions import defs
-
-    return defs
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +65,7 @@ def rows(data_root, sql: str, params=None):
 
 
 def test_dti_lineage_names_the_file_cell_and_the_scorecard_counts_the_resubmission(
-        data_root, demo, definitions, monkeypatch, capsys):
+        data_root, reference_data, demo, definitions, monkeypatch, capsys):
     inbox = stage_inputs(data_root, demo, monkeypatch)
     planted_sha, planted_row = plant_resubmission(inbox)
 
@@ -156,7 +147,7 @@ def published(data_root, sql: str):
 
 
 def test_a_dti_year_failing_blocking_checks_is_withheld_until_overridden_and_its_audit_pack_verifies(
-        data_root, demo, definitions, monkeypatch, capsys):
+        data_root, reference_data, demo, definitions, monkeypatch, capsys):
     inbox = stage_inputs(data_root, demo, monkeypatch)
     planted_sha = plant_blocking_failure(inbox)
 

@@ -22,7 +22,6 @@ import pytest
 from benchmarks.floor import run_floor
 from demo.extracts import generate_demo
 from ingestion.core.extract_contract import EXTRACT_KINDS
-from orchestration.cli.environment import prepare_dbt
 
 ROWS = 20_000
 TOLERANCE = 1e-9
@@ -46,19 +45,13 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def job(tmp_path_factory):
-    home = tmp_path_factory.mktemp("floor-prepare")
-    with pytest.MonkeyPatch.context() as mp:  # prepare_dbt sets defaults: keep them out of os.environ
-        mp.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-        mp.setenv("DXMON_WAREHOUSE", str(home / "warehouse" / "dxmon.duckdb"))
-        prepare_dbt()
-        from orchestration.definitions import defs
-
-        return defs.resolve_job_def("monthly_service_index")
+def job(definitions):
+    return definitions.resolve_job_def("monthly_service_index")
 
 
-def run_pipeline(job, landing: Path, month: str, tmp_path: Path, monkeypatch) -> Path:
-    """The whole monthly job in process on a copy of `landing`, in a fresh data folder."""
+def run_pipeline(job, landing: Path, month: str, tmp_path: Path, monkeypatch, reference_warehouse: Path) -> Path:
+    """The whole monthly job in process on a copy of `landing`, in a fresh data folder whose
+    warehouse starts with the session's reference data."""
     data_root = tmp_path / "data"
     monkeypatch.setenv("DXMON_DATA_DIR", str(data_root))
     monkeypatch.setenv("DXMON_WAREHOUSE", str(data_root / "warehouse" / "dxmon.duckdb"))
@@ -67,6 +60,7 @@ def run_pipeline(job, landing: Path, month: str, tmp_path: Path, monkeypatch) ->
     monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
     (data_root / "dagster_home").mkdir(parents=True)
     (data_root / "warehouse").mkdir()
+    shutil.copy2(reference_warehouse, data_root / "warehouse" / "dxmon.duckdb")
     shutil.copytree(landing, data_root / "landing" / month)
     result = job.execute_in_process(partition_key=f"{month}-01", raise_on_error=True)
     assert result.success
@@ -129,9 +123,9 @@ def assert_same_scores(data_root: Path, landing: Path, month: str, tmp_path: Pat
     ("month", "fmt", "provinces"),
     [("2025-08", "parquet", 34), ("2025-06", "parquet", 63), ("2025-08", "csv.gz", 34)],
 )
-def test_floor_gives_the_pipeline_scores(month, fmt, provinces, demo, job, tmp_path, monkeypatch):
+def test_floor_gives_the_pipeline_scores(month, fmt, provinces, demo, job, reference_warehouse, tmp_path, monkeypatch):
     landing = demo[fmt] / "landing" / month
-    data_root = run_pipeline(job, landing, month, tmp_path, monkeypatch)
+    data_root = run_pipeline(job, landing, month, tmp_path, monkeypatch, reference_warehouse)
     rejected = rejections(data_root)
     for rule in ("duplicate_key", "unit_not_valid_in_period", "completed_before_received",
                  "missing_required_field", "value_not_allowed"):
@@ -268,12 +262,12 @@ def edge_case_files(landing: Path, month: str) -> None:
     write("complaints", complaints)
 
 
-def test_floor_gives_the_pipeline_scores_on_hand_made_cases(demo, job, tmp_path, monkeypatch):
+def test_floor_gives_the_pipeline_scores_on_hand_made_cases(demo, job, reference_warehouse, tmp_path, monkeypatch):
     month = "2025-08"
     landing = tmp_path / "landing"
     shutil.copytree(demo["csv.gz"] / "landing" / month, landing)
     edge_case_files(landing, month)
-    data_root = run_pipeline(job, landing, month, tmp_path, monkeypatch)
+    data_root = run_pipeline(job, landing, month, tmp_path, monkeypatch, reference_warehouse)
     rejected = rejections(data_root)
     for kind, rule in [("dossier_status_history", "completed_before_received"),
                        ("dossier_status_history", "unit_not_valid_in_period"),

@@ -13,7 +13,6 @@ from ingestion.reports.intake import ingest_inbox
 from ingestion.reports.templates import report_workbook
 from ingestion.reports.dti.tables import ensure_dti_schema
 from ingestion.core.warehouse import connect
-from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
 GOOD = {
     "1.1": {"value": "Có", "evidence": "QĐ 123/QĐ-UBND"},

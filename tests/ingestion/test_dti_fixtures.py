@@ -1,7 +1,7 @@
 """A small DTI catalogue with the real catalogue's columns, for intake tests; and checks that it
 (and the real seed, once it exists) can be loaded.
 
-Import the `dti_catalogue` fixture from here in other DTI test modules.
+The `dti_catalogue` fixture (tests/conftest.py) writes this catalogue for the DTI test modules.
 """
 
 from __future__ import annotations
@@ -54,16 +54,6 @@ def write_fixture_catalogue(path: Path) -> Path:
             w.writerow([version, level, code, parent, node, name, f"{name} (en)", points, rule, "", items, unit,
                         vmin, vmax, source, "on_time_handling_share" if source == "automatic" else "", evidence,
                         "true", order])
-    return path
-
-
-@pytest.fixture
-def dti_catalogue(tmp_path, monkeypatch):
-    """The fixture catalogue as `DXMON_DTI_CATALOGUE`; the year -> version table is the real seed."""
-    path = write_fixture_catalogue(tmp_path / "catalogue" / "dti_indicators.csv")
-    monkeypatch.setenv("DXMON_DTI_CATALOGUE", str(path))
-    monkeypatch.delenv("DXMON_DTI_YEARS", raising=False)
-    assert catalogue_module.years_path().is_file()
     return path
 
 

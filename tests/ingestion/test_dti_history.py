@@ -7,7 +7,6 @@ import pytest
 from ingestion.reports.dti.history import HistoryImportError, import_history, load_weight_supplements
 from ingestion.reports.dti.tables import ensure_dti_schema
 from ingestion.core.warehouse import connect
-from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
 
 @pytest.fixture

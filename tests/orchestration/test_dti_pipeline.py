@@ -19,21 +19,12 @@ from demo.dti_reports import (
 )
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
-from orchestration.cli.environment import prepare_dbt
 from orchestration.cli.dti import close_year
 from orchestration.dti.jobs import monthly_dti_job
 from orchestration.partitions import monthly_partitions
 from orchestration.dti.sensors import dti_inbox_sensor
 
 UNITS = ("01", "79", "31", "48", "BTC", "BTP", "VOV")
-
-
-@pytest.fixture(scope="module")
-def definitions():
-    prepare_dbt()
-    from orchestration.definitions import defs
-
-    return defs
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +44,7 @@ def rows(data_root, sql: str, params=None):
 
 
 def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_year(
-        data_root, demo, definitions, monkeypatch):
+        data_root, reference_data, demo, definitions, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
     (data_root / "dagster_home").mkdir()
     monkeypatch.delenv("DXMON_PORTAL_URL", raising=False)
@@ -120,7 +111,7 @@ def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_ye
     assert rows(data_root, "SELECT input_hash FROM meta.dti_year_closures WHERE year = 2023") == [(closure[0][1],)]
 
 
-def test_import_history_prints_the_planted_discrepancy_and_exits_zero(data_root, demo, definitions, monkeypatch,
+def test_import_history_prints_the_planted_discrepancy_and_exits_zero(data_root, reference_data, demo, definitions, monkeypatch,
                                                                       capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
     (data_root / "dagster_home").mkdir()

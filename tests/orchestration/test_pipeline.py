@@ -11,7 +11,6 @@ import pytest
 
 from demo.extracts import generate_demo
 from demo.portal_server import DemoPortalServer
-from orchestration.cli.environment import prepare_dbt
 from orchestration.partitions import range_tags
 
 TOKEN = "test-token"
@@ -26,16 +25,8 @@ def demo(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def definitions():
-    prepare_dbt()
-    from orchestration.definitions import defs
-
-    return defs
-
-
 @pytest.fixture
-def pipeline(data_root, demo, definitions, monkeypatch):
+def pipeline(data_root, reference_data, demo, definitions, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
     (data_root / "dagster_home").mkdir()
     shutil.copytree(demo / "landing", data_root / "landing")

@@ -9,19 +9,15 @@ import dagster as dg
 import pytest
 
 from ingestion.landing.loading import landing_dir
-from orchestration.cli.environment import prepare_dbt
 from orchestration.service_index.schedules import monthly_service_index_schedule
 from orchestration.service_index.sensors import late_landing_file_sensor
 
 
 @pytest.fixture(scope="module")
-def repository():
+def repository(definitions):
     """The real definitions: the jobs' selections name the DTI's assets, so a stand-in
     repository cannot resolve them."""
-    prepare_dbt()
-    from orchestration.definitions import defs
-
-    return defs.get_repository_def()
+    return definitions.get_repository_def()
 
 
 def test_schedule_tick_on_the_second_requests_the_previous_month(repository):
