@@ -1,0 +1,211 @@
+"""HTTP: the request handler (auth, parameters, pages, injected faults, the request log) and the
+threading HTTP server it runs in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+import math
+import re
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from demo.portal_server.faults import KINDS_BY_ENDPOINT, Fault, FaultPlan
+from demo.portal_server.request_log import LoggedRequest, RequestLog
+from demo.portal_server.store import PortalStore, StoreError
+from ingestion.core.extract_contract import ExtractKind
+
+log = logging.getLogger(__package__)  # one logger for the server: "demo.portal_server"
+
+PORTAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_PAGE_SIZE = 5000
+MAX_PAGE_SIZE = 20000
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+
+
+class PortalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, store: PortalStore, token: str, faults: FaultPlan, request_log: RequestLog):
+        self.store, self.token, self.faults, self.request_log = store, token, faults, request_log
+        super().__init__(address, _PortalHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that timed out and hung up mid-answer is expected (slow faults): not an error.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            log.debug("client %s went away: %s", client_address, exc)
+            return
+        log.exception("error while answering %s", client_address)
+
+
+class _PortalHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: PortalHTTPServer
+    server_version = "dxmon-demo-portal/1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self._record(status)  # before answering, so a client that has the answer sees it logged
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _record(self, status: int) -> None:
+        ctx = getattr(self, "_ctx", None)
+        if ctx is None or ctx.get("recorded"):
+            return
+        ctx["recorded"] = True
+        self.server.request_log.append(LoggedRequest(
+            ctx["path"], ctx["month"], ctx["page"], ctx["page_size"], status, ctx["fault"], time.time()))
+
+    def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        self._ctx = None
+        if path == "/health":
+            self._send(200, b'{"status": "ok"}')
+            return
+        self._ctx = ctx = {"path": path, "month": None, "page": None, "page_size": None, "fault": None}
+        try:
+            self._check_auth()
+            kind = KINDS_BY_ENDPOINT.get(path)
+            if kind is None:
+                raise _ApiError(404, "not_found", f"no endpoint {path}; endpoints: {', '.join(KINDS_BY_ENDPOINT)}")
+            month, page, page_size = self._params(parse_qs(parts.query))
+            ctx.update(month=month, page=page, page_size=page_size)
+            fault = self.server.faults.take(path, month, page)
+            if fault is not None:
+                ctx["fault"] = fault.fault
+                log.info("fault %s %s on %s month=%s page=%s", fault.fault, fault.variant or "", path, month, page)
+                self._apply_fault(fault, kind, month, page, page_size)
+                return
+            self._send(200, self._payload_body(kind, month, page, page_size))
+        except _ApiError as e:
+            self._send(e.status, _error_body(e.code, e.message), e.headers)
+        except StoreError as e:
+            log.error("%s", e)
+            self._send(500, _error_body("store_error", str(e)))
+
+    def _check_auth(self) -> None:
+        header = self.headers.get("Authorization", "")
+        expected = f"Bearer {self.server.token}"
+        if not header:
+            raise _ApiError(401, "unauthorized", "missing 'Authorization: Bearer <token>' header",
+                            {"WWW-Authenticate": 'Bearer realm="portal"'})
+        if not hmac.compare_digest(header.encode("utf-8"), expected.encode("utf-8")):
+            raise _ApiError(401, "unauthorized", "the bearer token is not valid",
+                            {"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'})
+
+    @staticmethod
+    def _params(query: dict[str, list[str]]) -> tuple[str, int, int]:
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[-1] if values else None
+
+        month = one("month")
+        if month is None:
+            raise _ApiError(400, "bad_request", "query parameter 'month' (YYYY-MM) is required")
+        if not MONTH_RE.match(month):
+            raise _ApiError(400, "bad_request", f"month {month!r} is not YYYY-MM")
+
+        def integer(name: str, default: int, lo: int, hi: int | None) -> int:
+            raw = one(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise _ApiError(400, "bad_request", f"{name} {raw!r} is not an integer") from None
+            if value < lo or (hi is not None and value > hi):
+                bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
+                raise _ApiError(400, "bad_request", f"{name} {value} must be {bound}")
+            return value
+
+        return month, integer("page", 1, 1, None), integer("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+
+    def _payload_body(self, kind: ExtractKind, month: str, page: int, page_size: int) -> bytes:
+        """The page as JSON bytes; the items' JSON comes ready-made from DuckDB."""
+        total_items, items = self.server.store.page(kind, month, page, page_size)
+        total_pages = math.ceil(total_items / page_size)
+        if page > max(total_pages, 1):
+            raise _ApiError(400, "page_out_of_range",
+                            f"page {page} is beyond total_pages {total_pages} for {kind.name} {month}")
+        head = json.dumps({
+            "kind": kind.name,
+            "month": month,
+            "page": page,
+            "page_size": page_size,
+            "total_pages": total_pages,
+            "total_items": total_items,
+            "generated_at": dt.datetime.now(PORTAL_TZ).replace(microsecond=0).isoformat(),
+        })
+        return (head[:-1] + ', "items": [' + ", ".join(items) + "]}").encode("utf-8")
+
+    def _payload(self, kind: ExtractKind, month: str, page: int, page_size: int) -> dict:
+        return json.loads(self._payload_body(kind, month, page, page_size))
+
+    def _apply_fault(self, fault: Fault, kind: ExtractKind, month: str, page: int, page_size: int) -> None:
+        if fault.fault == "429":
+            self._send(429, _error_body("rate_limited", f"too many requests; retry after {fault.retry_after} s"),
+                       {"Retry-After": fault.retry_after})
+            return
+        if fault.fault == "500":
+            self._send(500, _error_body("internal_error", "injected server error"))
+            return
+        if fault.fault == "slow":
+            self._record(200)  # on arrival: the client gives up long before the answer
+            time.sleep(fault.delay_s)
+            self._send(200, self._payload_body(kind, month, page, page_size))
+            return
+        if fault.fault == "truncated":
+            # A correct-looking 200 whose body stops half way (the connection is then closed).
+            body = self._payload_body(kind, month, page, page_size)
+            self._record(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if fault.variant == "short_length":
+                self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        # malformed: valid JSON, wrong shape
+        payload = self._payload(kind, month, page, page_size)
+        if fault.variant == "missing_items":
+            del payload["items"]
+        elif fault.variant == "kind_mismatch":
+            payload["kind"] = "procedures" if kind.name != "procedures" else "dossiers"
+        elif fault.variant == "extra_field":
+            items = payload["items"] or [{n: None for n in kind.field_names}]
+            items[0]["unexpected_field"] = 1
+            payload["items"] = items
+        elif fault.variant == "wrong_page":
+            payload["page"] = page + 1
+        elif fault.variant == "not_object":
+            payload = payload["items"]
+        self._send(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
