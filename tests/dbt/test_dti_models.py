@@ -1,6 +1,6 @@
 """DTI scoring in dbt, for real: a temporary DuckDB warehouse with a few hand-made reports,
 `dbt build` of the reference data and everything tagged dti, then the scores, ranks and
-reports checked against values computed by hand (docs/dti_design.md, DOMAIN.md "DTI").
+reports checked against values computed by hand (docs/dti_design.md, docs/methodology_dti.md).
 
 The service index is not rebuilt here: marts.fct_service_index_indicators_monthly (built by the
 service-index asset in the pipeline) is a small hand-made table with the columns DTI reads.
