@@ -30,7 +30,7 @@ ranking as (
 
 ),
 
-{{ audit_measure_relations(windowed=true) }},
+{{ service_measure_relations(windowed=true) }},
 
 {%- for entity, relation, key, measures, exact in audit_measure_definitions() %}
 measure_counts_{{ loop.index }} as (
