@@ -28,7 +28,9 @@ service_index as (
         indicator_code,
         numerator,
         denominator
-    from {{ ref('fct_service_index_indicators_monthly') }}
+    -- the scores fct_service_index_indicators_monthly publishes, read from the intermediate it
+    -- is built from (an intermediate model never reads a mart)
+    from {{ ref('int_service_index_scored') }}
 
 ),
 

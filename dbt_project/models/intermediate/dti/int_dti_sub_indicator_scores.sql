@@ -36,6 +36,7 @@ report_values as (
                 order by source_row
             ) as occurrence
         from {{ ref('stg_dti_reports__report_values') }} as report_values
+        where report_values.is_accepted
     ) as numbered
     where occurrence = 1
 

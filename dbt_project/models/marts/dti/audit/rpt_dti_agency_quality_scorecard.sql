@@ -16,19 +16,20 @@ with
 
 files as (
 
-    select * from {{ ref('stg_dti_reports__received_files') }}
+    select * from {{ ref('stg_dti_reports__submissions') }}
 
 ),
 
 report_rows as (
 
-    select * from {{ ref('stg_dti_reports__report_rows') }}
+    select * from {{ ref('stg_dti_reports__report_values') }}
 
 ),
 
 good_values as (
 
-    select * from {{ ref('stg_dti_reports__report_values') }}
+    select * from report_rows
+    where is_accepted
 
 ),
 
