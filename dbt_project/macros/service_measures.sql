@@ -236,10 +236,9 @@ procedures_with_dossiers as (
         d.population_db_dossier_count
     from procedures
     left join dossiers_by_procedure as d
-        on
-            d.period_month = procedures.period_month
-            and d.unit_code = procedures.unit_code
-            and d.procedure_code = procedures.procedure_code
+        on d.period_month = procedures.period_month
+        and d.unit_code = procedures.unit_code
+        and d.procedure_code = procedures.procedure_code
 
 )
 {% endmacro %}

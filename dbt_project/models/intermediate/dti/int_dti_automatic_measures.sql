@@ -57,7 +57,10 @@ joined as (
         and (measures.is_year_to_date_sum or service_index.period_month = reports.measures_through_month)
         and service_index.is_backcast = not (
             reports.reporting_unit_valid_from <= service_index.period_month
-            and (reports.reporting_unit_valid_to is null or reports.reporting_unit_valid_to >= service_index.period_month)
+            and (
+                reports.reporting_unit_valid_to is null
+                or reports.reporting_unit_valid_to >= service_index.period_month
+            )
         )
 
 ),

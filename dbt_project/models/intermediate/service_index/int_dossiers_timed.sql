@@ -273,13 +273,13 @@ judged as (
 
     select
         timeline_dated.*,
-        {{ working_days_between('received_day', 'end_day') }} - supplement_working_days
+        {{ working_days_between('received_day', 'end_day') }} - timeline_dated.supplement_working_days
             as elapsed_working_days,
         case
-            when due_at is not null then 'due_at'
-            when statutory_duration is not null
-                and statutory_duration_unit in ('hour', 'day', 'working_day', 'month')
-                then {{ dbt.concat(["'statutory_'", "statutory_duration_unit"]) }}
+            when timeline_dated.due_at is not null then 'due_at'
+            when timeline_dated.statutory_duration is not null
+                and timeline_dated.statutory_duration_unit in ('hour', 'day', 'working_day', 'month')
+                then {{ dbt.concat(["'statutory_'", "timeline_dated.statutory_duration_unit"]) }}
             else 'none'
         end as deadline_basis
     from timeline_dated

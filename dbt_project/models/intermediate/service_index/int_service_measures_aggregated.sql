@@ -56,17 +56,14 @@ as_reported as (
         {%- endfor %}
     from unit_months
     left join dossier_measures
-        on
-            dossier_measures.period_month = unit_months.period_month
-            and dossier_measures.unit_code = unit_months.unit_code
+        on dossier_measures.period_month = unit_months.period_month
+        and dossier_measures.unit_code = unit_months.unit_code
     left join procedure_measures
-        on
-            procedure_measures.period_month = unit_months.period_month
-            and procedure_measures.unit_code = unit_months.unit_code
+        on procedure_measures.period_month = unit_months.period_month
+        and procedure_measures.unit_code = unit_months.unit_code
     left join complaint_measures
-        on
-            complaint_measures.period_month = unit_months.period_month
-            and complaint_measures.unit_code = unit_months.unit_code
+        on complaint_measures.period_month = unit_months.period_month
+        and complaint_measures.unit_code = unit_months.unit_code
 
 ),
 
@@ -82,9 +79,8 @@ backcast as (
         {%- endfor %}
     from as_reported
     inner join unit_attribution
-        on
-            unit_attribution.reported_unit_code = as_reported.unit_code
-            and unit_attribution.period_month = as_reported.period_month
+        on unit_attribution.reported_unit_code = as_reported.unit_code
+        and unit_attribution.period_month = as_reported.period_month
     group by 1, 2, 3
 
 ),

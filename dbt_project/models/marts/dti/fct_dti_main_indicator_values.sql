@@ -48,7 +48,10 @@ final as (
         weights.max_points as points,
         weights.weights_basis,
         main_values.value * weights.max_points as weighted_points,
-        {{ dti_competition_rank('main_values.value', ['main_values.year', 'main_values.period_month', 'main_values.level', 'main_values.unit_group', 'main_values.indicator_code']) }} as rank,
+        {{ dti_competition_rank('main_values.value', [
+            'main_values.year', 'main_values.period_month', 'main_values.level', 'main_values.unit_group',
+            'main_values.indicator_code'
+        ]) }} as rank,
         main_values.reporting_unit_count,
         main_values.is_merged_average,
         main_values.sub_indicators_expected,

@@ -3,8 +3,13 @@ with
 
 source as (
 
-    {%- set columns = [('year', dbt.type_int()), ('level', dbt.type_string()), ('unit_code', dbt.type_string()), ('indicator_code', dbt.type_string()), ('value', dxmon.type_double()), ('source_file', dbt.type_string()), ('source_row', dbt.type_int()), ('loaded_at', dbt.type_timestamp())] %}
-    select * from {{ source_or_empty('dti_history', 'dti_history_values', columns) }} as raw_table
+    {%- set columns = [
+        ('year', dbt.type_int()), ('level', dbt.type_string()), ('unit_code', dbt.type_string()),
+        ('indicator_code', dbt.type_string()), ('value', dxmon.type_double()),
+        ('source_file', dbt.type_string()), ('source_row', dbt.type_int()),
+        ('loaded_at', dbt.type_timestamp())
+    ] %}
+    select raw_table.* from {{ source_or_empty('dti_history', 'dti_history_values', columns) }} as raw_table
 
 ),
 

@@ -5,8 +5,17 @@ with
 
 source as (
 
-    {%- set columns = [('submission_id', dbt.type_string()), ('year', dbt.type_int()), ('folder_unit_code', dbt.type_string()), ('unit_code', dbt.type_string()), ('level', dbt.type_string()), ('report_year', dbt.type_int()), ('report_date', 'date'), ('version', dbt.type_int()), ('received_at', dbt.type_timestamp()), ('inbox_path', dbt.type_string()), ('archived_path', dbt.type_string()), ('sha256', dbt.type_string()), ('methodology_version', dbt.type_string()), ('status', dbt.type_string()), ('rejection_rule', dbt.type_string()), ('rejection_reason', dbt.type_string())] %}
-    select * from {{ source_or_empty('dti_reports', 'dti_submissions', columns) }} as raw_table
+    {%- set columns = [
+        ('submission_id', dbt.type_string()), ('year', dbt.type_int()),
+        ('folder_unit_code', dbt.type_string()), ('unit_code', dbt.type_string()),
+        ('level', dbt.type_string()), ('report_year', dbt.type_int()), ('report_date', 'date'),
+        ('version', dbt.type_int()), ('received_at', dbt.type_timestamp()),
+        ('inbox_path', dbt.type_string()), ('archived_path', dbt.type_string()),
+        ('sha256', dbt.type_string()), ('methodology_version', dbt.type_string()),
+        ('status', dbt.type_string()), ('rejection_rule', dbt.type_string()),
+        ('rejection_reason', dbt.type_string())
+    ] %}
+    select raw_table.* from {{ source_or_empty('dti_reports', 'dti_submissions', columns) }} as raw_table
 
 ),
 

@@ -4,8 +4,12 @@ with
 
 source as (
 
-    {%- set columns = [('methodology_version', dbt.type_string()), ('level', dbt.type_string()), ('indicator_code', dbt.type_string()), ('max_points', dxmon.type_double()), ('source', dbt.type_string()), ('loaded_at', dbt.type_timestamp())] %}
-    select * from {{ source_or_empty('dti_weights', 'dti_weight_supplements', columns) }} as raw_table
+    {%- set columns = [
+        ('methodology_version', dbt.type_string()), ('level', dbt.type_string()),
+        ('indicator_code', dbt.type_string()), ('max_points', dxmon.type_double()),
+        ('source', dbt.type_string()), ('loaded_at', dbt.type_timestamp())
+    ] %}
+    select raw_table.* from {{ source_or_empty('dti_weights', 'dti_weight_supplements', columns) }} as raw_table
 
 ),
 
