@@ -131,7 +131,10 @@
     column_types: list of (column, type) of the columns the staging model reads. -#}
 {% macro source_or_empty(source_name, table_name, column_types) -%}
     {%- set relation = source(source_name, table_name) -%}
-    {%- if execute and adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+    {%- set existing = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) if execute else relation -%}
+    {%- if existing is none -%}
         (select
             {%- for name, type in column_types %}
             cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}

@@ -12,13 +12,20 @@ calendar as (
 expected (calendar_date, expected_is_working_day) as (
 
     select cast('2025-04-26' as date), true
-    union all select cast('2025-04-30' as date), false
-    union all select cast('2025-05-02' as date), false
-    union all select cast('2025-09-01' as date), false
-    union all select cast('2025-09-02' as date), false
-    union all select cast('2025-09-08' as date), true
-    union all select cast('2025-09-07' as date), false
-    union all select cast('2024-05-04' as date), true
+    union all
+    select cast('2025-04-30' as date), false
+    union all
+    select cast('2025-05-02' as date), false
+    union all
+    select cast('2025-09-01' as date), false
+    union all
+    select cast('2025-09-02' as date), false
+    union all
+    select cast('2025-09-08' as date), true
+    union all
+    select cast('2025-09-07' as date), false
+    union all
+    select cast('2024-05-04' as date), true
 
 )
 

@@ -39,7 +39,9 @@ not_self_attributed as (
 
     select
         'valid unit not attributed to itself' as problem,
-        {{ dbt.concat(["units_by_month.unit_code", "' '", "cast(units_by_month.period_month as " ~ dbt.type_string() ~ ")"]) }} as detail
+        {{ dbt.concat([
+            "units_by_month.unit_code", "' '", "cast(units_by_month.period_month as " ~ dbt.type_string() ~ ")"
+        ]) }} as detail
     from units_by_month
     left join unit_attribution
         on unit_attribution.reported_unit_code = units_by_month.unit_code

@@ -42,9 +42,16 @@ def warehouse(tmp_path_factory) -> DbtWarehouse:
     return wh
 
 
-def test_staging_keeps_only_valid_rows(warehouse):
-    assert warehouse.scalar("select count(*) from staging.stg_dvc_portal__dossiers where reported_unit_code = 'XX'") == 0
+def test_staging_flags_rejected_rows_and_the_index_reads_only_valid_ones(warehouse):
     assert warehouse.scalar("select count(*) from raw.dossiers where parent_unit_code = 'XX'") == 1
+    # one staging view per raw table, every row: the rejected one is flagged
+    assert warehouse.rows(
+        "select is_valid from staging.stg_dvc_portal__dossiers where reported_unit_code = 'XX'") == [(False,)]
+    assert warehouse.scalar("select count(*) from intermediate.int_dossiers_timed where reported_unit_code = 'XX'") == 0
+    # and the auditors count it
+    assert warehouse.scalar(
+        "select sum(row_count) from intermediate.int_audit_rows_by_unit "
+        "where extract_kind = 'dossiers' and reported_unit_code = 'XX' and rejection_rule is not null") == 1
 
 
 def test_scores_and_points_in_range(warehouse):

@@ -2,7 +2,7 @@
 `dbt build` of the reference data and everything tagged dti, then the scores, ranks and
 reports checked against values computed by hand (docs/dti_design.md, docs/methodology_dti.md).
 
-The service index is not rebuilt here: marts.fct_service_index_indicators_monthly (built by the
+The service index is not rebuilt here: intermediate.int_service_index_scored (built by the
 service-index asset in the pipeline) is a small hand-made table with the columns DTI reads.
 
 Province 01, DTI 2023 (922_2022), report v1 dated 2023-03-15 (points per sub-indicator):
@@ -65,10 +65,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(ddl)
     else:
         ensure_dti_schema(con)
-    # the service-index mart DTI reads (built by the service-index asset in the pipeline)
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    # the service-index scores DTI reads (built by the service-index asset in the pipeline)
+    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
     con.execute(
-        "CREATE TABLE IF NOT EXISTS marts.fct_service_index_indicators_monthly (period_month DATE, "
+        "CREATE TABLE IF NOT EXISTS intermediate.int_service_index_scored (period_month DATE, "
         "unit_code VARCHAR, unit_level VARCHAR, is_backcast BOOLEAN, indicator_code VARCHAR, "
         "numerator DOUBLE, denominator DOUBLE)")
 
@@ -106,7 +106,7 @@ class DtiWarehouse(DbtTestWarehouse):
 
     def measure(self, month: str, unit: str, level: str, indicator: str, numerator: float, denominator: float,
                 backcast: bool = False) -> None:
-        self.execute("insert into marts.fct_service_index_indicators_monthly values (?, ?, ?, ?, ?, ?, ?)",
+        self.execute("insert into intermediate.int_service_index_scored values (?, ?, ?, ?, ?, ?, ?)",
                      month, unit, level, backcast, indicator, numerator, denominator)
 
     def supplement(self, version: str, level: str, points: dict[str, float], source: str) -> None:

@@ -1,13 +1,13 @@
 {{ config(materialized='view') }}
 -- Lineage at row level: one row per month, unit (as reported in the month), measure and source
--- row that the measure counts. The predicates (macros/audit_measures.sql) repeat those of
--- int_service_measures_aggregated (macros/service_measures.sql says what each counts); is_exact
--- is false for the derived measures, whose value is computed from other measures (their rows
--- here are the population they are derived from). A view: rows are read on demand (dxmon
+-- row that the measure counts. The predicates are those int_service_measures_aggregated sums
+-- (macros/service_measures.sql, grouped by macros/audit_measures.sql); is_exact is false for the
+-- summed and derived measures, whose value is not their row count (their rows here are the
+-- population the value is computed from). A view: rows are read on demand (dxmon
 -- explain); rpt_score_lineage counts the same predicates per source file in one pass.
 with
 
-{{ audit_measure_relations(windowed=false) }},
+{{ service_measure_relations(windowed=false) }},
 
 measure_rows as (
 

@@ -28,7 +28,9 @@ service_index as (
         indicator_code,
         numerator,
         denominator
-    from {{ ref('fct_service_index_indicators_monthly') }}
+    -- the scores fct_service_index_indicators_monthly publishes, read from the intermediate it
+    -- is built from (an intermediate model never reads a mart)
+    from {{ ref('int_service_index_scored') }}
 
 ),
 
@@ -55,7 +57,10 @@ joined as (
         and (measures.is_year_to_date_sum or service_index.period_month = reports.measures_through_month)
         and service_index.is_backcast = not (
             reports.reporting_unit_valid_from <= service_index.period_month
-            and (reports.reporting_unit_valid_to is null or reports.reporting_unit_valid_to >= service_index.period_month)
+            and (
+                reports.reporting_unit_valid_to is null
+                or reports.reporting_unit_valid_to >= service_index.period_month
+            )
         )
 
 ),

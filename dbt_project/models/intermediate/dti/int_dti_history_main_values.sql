@@ -54,9 +54,11 @@ final as (
     left join units
         on units.unit_code = history.unit_code
         and units.unit_level = history.level
-        and units.valid_from <= case when history.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end
+        and units.valid_from
+            <= case when history.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end
         and (units.valid_to is null
-            or units.valid_to >= case when history.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end)
+            or units.valid_to
+            >= case when history.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end)
 
 )
 

@@ -41,7 +41,8 @@ recomputed as (
         history_values.level,
         history_values.unit_code,
         history_values.unit_group,
-        {{ exact_sum('history_values.published_value * weights.max_points') }} / max(versions.total_points) as dti_value,
+        {{ exact_sum('history_values.published_value * weights.max_points') }}
+            / max(versions.total_points) as dti_value,
         count(*) as main_values_present,
         max(history_values.source_file) as source_file
     from history_values

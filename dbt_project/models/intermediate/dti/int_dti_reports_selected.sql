@@ -17,7 +17,9 @@ contexts as (
 
 submissions as (
 
+    -- accepted files (every version) with a unit code
     select * from {{ ref('stg_dti_reports__submissions') }}
+    where is_accepted and unit_code is not null
 
 ),
 

@@ -55,7 +55,9 @@ final_year as (
         year,
         cast(null as date) as period_month,
         cast(null as date) as as_of_date,
-        cast({{ dbt.concat(["cast(year as " ~ dbt.type_string() ~ ")", "'-12-01'"]) }} as date) as measures_through_month,
+        cast(
+            {{ dbt.concat(["cast(year as " ~ dbt.type_string() ~ ")", "'-12-01'"]) }} as date
+        ) as measures_through_month,
         false as is_provisional
     from years
     where year = {{ final_year }}

@@ -36,6 +36,7 @@ report_values as (
                 order by source_row
             ) as occurrence
         from {{ ref('stg_dti_reports__report_values') }} as report_values
+        where report_values.is_accepted
     ) as numbered
     where occurrence = 1
 
@@ -124,15 +125,15 @@ shared as (
     select
         valued.*,
         case
-            when scored_value is null then 0
-            when scoring_rule = 'ratio'
-                then least(greatest(scored_value / coalesce(nullif(ratio_target, 0), 1), 0), 1)
-            when scoring_rule = 'threshold'
+            when valued.scored_value is null then 0
+            when valued.scoring_rule = 'ratio'
+                then least(greatest(valued.scored_value / coalesce(nullif(valued.ratio_target, 0), 1), 0), 1)
+            when valued.scoring_rule = 'threshold'
                 then coalesce(bands.points_share, 0)
-            when scoring_rule = 'checklist'
-                then least(greatest(scored_value / nullif(checklist_items, 0), 0), 1)
-            when scoring_rule = 'boolean'
-                then case when scored_value = 1 then 1 else 0 end
+            when valued.scoring_rule = 'checklist'
+                then least(greatest(valued.scored_value / nullif(valued.checklist_items, 0), 0), 1)
+            when valued.scoring_rule = 'boolean'
+                then case when valued.scored_value = 1 then 1 else 0 end
         end as points_share
     from valued
     left join bands
@@ -176,7 +177,8 @@ final as (
         value_source,
         case
             when value_source = 'automatic' then automatic_source
-            when value_source = 'self_report' then {{ dbt.concat(["submission_id", "' row '", "cast(source_row as " ~ dbt.type_string() ~ ")"]) }}
+            when value_source = 'self_report'
+                then {{ dbt.concat(["submission_id", "' row '", "cast(source_row as " ~ dbt.type_string() ~ ")"]) }}
         end as value_provenance,
         evidence,
         points_share,

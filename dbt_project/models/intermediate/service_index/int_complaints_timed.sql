@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
 -- One row per complaint (phản ánh, kiến nghị) of a month's extract, judged as of the month's
 -- end against the working-day deadlines of 766/QĐ-TTg indicator 5.2, with the facts 5.1 and
 -- 5.3 count. Steps after the month's end are not yet known in that month.
@@ -14,7 +6,7 @@ with
 complaints as (
 
     select * from {{ ref('stg_dvc_portal__complaints') }}
-    where {{ in_period_window('period_month') }}
+    where is_valid and {{ in_period_window('period_month') }}
 
 ),
 

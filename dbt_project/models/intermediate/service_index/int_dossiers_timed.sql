@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
 -- One row per dossier of a month's extract (received in the month, or carried over still open),
 -- judged as of the month's end: the ranked unit of the month and the back-cast unit, the end
 -- time and on-time verdict of 766/QĐ-TTg indicator 2.1, and the dossier flags the other
@@ -15,7 +7,7 @@ with
 dossiers as (
 
     select * from {{ ref('stg_dvc_portal__dossiers') }}
-    where {{ in_period_window('period_month') }}
+    where is_valid and {{ in_period_window('period_month') }}
 
 ),
 
@@ -24,7 +16,7 @@ status_history as (
     -- statuses of every extract up to the window's end: a carried-over dossier's earlier
     -- statuses may sit in an earlier month's extract
     select * from {{ ref('stg_dvc_portal__dossier_status_history') }}
-    where period_month < {{ period_end() }}
+    where is_valid and period_month < {{ period_end() }}
 
 ),
 
@@ -77,7 +69,7 @@ dossier_keys as (
     -- (from the staging view again rather than the dossiers CTE: one reference keeps that CTE
     -- inlined instead of materialized with every column)
     from {{ ref('stg_dvc_portal__dossiers') }}
-    where {{ in_period_window('period_month') }}
+    where is_valid and {{ in_period_window('period_month') }}
 
 ),
 
@@ -281,13 +273,13 @@ judged as (
 
     select
         timeline_dated.*,
-        {{ working_days_between('received_day', 'end_day') }} - supplement_working_days
+        {{ working_days_between('received_day', 'end_day') }} - timeline_dated.supplement_working_days
             as elapsed_working_days,
         case
-            when due_at is not null then 'due_at'
-            when statutory_duration is not null
-                and statutory_duration_unit in ('hour', 'day', 'working_day', 'month')
-                then {{ dbt.concat(["'statutory_'", "statutory_duration_unit"]) }}
+            when timeline_dated.due_at is not null then 'due_at'
+            when timeline_dated.statutory_duration is not null
+                and timeline_dated.statutory_duration_unit in ('hour', 'day', 'working_day', 'month')
+                then {{ dbt.concat(["'statutory_'", "timeline_dated.statutory_duration_unit"]) }}
             else 'none'
         end as deadline_basis
     from timeline_dated

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
 -- One row per month, ranked unit and procedure of the catalogue snapshot, with the
 -- procedure-level facts of the 766 index (groups 1, 4 and 5 of 766/QĐ-TTg; research note §1.1).
 -- Rows reported under an old code after a merger are attributed to the successor; when two old
@@ -15,7 +7,7 @@ with
 procedures as (
 
     select * from {{ ref('stg_dvc_portal__procedures') }}
-    where {{ in_period_window('period_month') }}
+    where is_valid and {{ in_period_window('period_month') }}
 
 ),
 

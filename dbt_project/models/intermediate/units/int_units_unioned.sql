@@ -104,7 +104,9 @@ unioned as (
 final as (
 
     select
-        {{ dbt.concat(["unit_level", "'-'", "unit_code", "'-'", "cast(valid_from as " ~ dbt.type_string() ~ ")"]) }} as unit_key,
+        {{ dbt.concat([
+            "unit_level", "'-'", "unit_code", "'-'", "cast(valid_from as " ~ dbt.type_string() ~ ")"
+        ]) }} as unit_key,
         unit_code,
         unit_name,
         unit_level,

@@ -32,7 +32,7 @@ sources as (
 
 deadlines as (
 
-    select * from {{ ref('audit_submission_deadlines') }}
+    select * from {{ ref('stg_audit__submission_deadlines') }}
     where index_name = 'service_index'
 
 ),

@@ -35,7 +35,7 @@ flagged_units as (
         on latest_runs.run_id = history.run_id
         and latest_runs.period_month = history.period_month
         and latest_runs.index_name = history.index_name
-    cross join unnest(cast(json(history.sample_row_ids) as varchar[])) as flagged(unit_id)
+    cross join unnest(cast(json(history.sample_row_ids) as varchar[])) as flagged(unit_id)  -- noqa: LT01
     where not history.success
         and history.sample_row_ids like '%unit:%'
         and flagged.unit_id like 'unit:%'
@@ -72,7 +72,13 @@ by_unit as (
     union all
 
     -- a flagged unit that sent nothing still gets its row
-    select flagged_units.period_month, 'dossiers', flagged_units.reported_unit_code, 0, 0, 0
+    select
+        flagged_units.period_month,
+        'dossiers' as extract_kind,
+        flagged_units.reported_unit_code,
+        0 as rows_loaded,
+        0 as rows_rejected,
+        0 as sources
     from flagged_units
     where not exists (
         select 1 from unit_rows
@@ -95,7 +101,11 @@ final as (
         by_unit.rows_rejected,
         round(by_unit.rows_rejected / nullif(by_unit.rows_loaded, 0), 6) as rejected_share,
         (
-            select string_agg(r.rejection_rule || ': ' || r.rejected_rows, '; ' order by r.rejected_rows desc, r.rejection_rule)
+            select
+                string_agg(
+                    r.rejection_rule || ': ' || r.rejected_rows, '; '
+                    order by r.rejected_rows desc, r.rejection_rule asc
+                )
             from rejections as r
             where r.period_month = by_unit.period_month
                 and r.extract_kind = by_unit.extract_kind

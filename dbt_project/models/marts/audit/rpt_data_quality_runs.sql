@@ -44,7 +44,7 @@ final as (
         by_run.*,
         row_number() over (
             partition by by_run.index_name, by_run.period_month, by_run.check_source
-            order by by_run.last_checked_at desc, by_run.run_id
+            order by by_run.last_checked_at desc, by_run.run_id asc
         ) = 1 as is_latest_run,
         period_status.is_publishable as period_is_publishable_now
     from by_run

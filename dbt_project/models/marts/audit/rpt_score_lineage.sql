@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
 -- Lineage of every score (docs/audit.md): one row per month, unit (as ranked in the month, not
 -- back-cast), indicator and input source (file or API page) the indicator's numerator or
 -- denominator counted rows of. Says the value, points, rule and methodology version; the input's
@@ -30,7 +22,7 @@ ranking as (
 
 ),
 
-{{ audit_measure_relations(windowed=true) }},
+{{ service_measure_relations(windowed=true) }},
 
 {%- for entity, relation, key, measures, exact in audit_measure_definitions() %}
 measure_counts_{{ loop.index }} as (

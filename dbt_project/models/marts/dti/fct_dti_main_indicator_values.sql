@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
 -- One row per provisional month, ranked unit and main indicator (pillar under 1726_2020):
 -- value in [0, 1], its points in the total (effective, with weights_basis), the points it
 -- contributes (value x points) and its competition rank on the 4-decimal value within the
@@ -56,7 +48,10 @@ final as (
         weights.max_points as points,
         weights.weights_basis,
         main_values.value * weights.max_points as weighted_points,
-        {{ dti_competition_rank('main_values.value', ['main_values.year', 'main_values.period_month', 'main_values.level', 'main_values.unit_group', 'main_values.indicator_code']) }} as rank,
+        {{ dti_competition_rank('main_values.value', [
+            'main_values.year', 'main_values.period_month', 'main_values.level', 'main_values.unit_group',
+            'main_values.indicator_code'
+        ]) }} as rank,
         main_values.reporting_unit_count,
         main_values.is_merged_average,
         main_values.sub_indicators_expected,

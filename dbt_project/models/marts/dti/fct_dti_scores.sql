@@ -1,14 +1,5 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        pre_hook=[
-            "{{ delete_period_window() }}",
-            "{{ delete_frozen_dti_scores() }}"
-        ]
-    )
-}}
+-- Period-scoped incremental (dbt_project.yml); this pre-hook runs after the window's delete.
+{{ config(pre_hook="{{ delete_frozen_dti_scores() }}") }}
 -- One row per DTI score of a ranked unit (grain: year, period_month, level, unit_code):
 --   provisional rows: each month M of the window, the index of year(M) as of the end of M
 --     (is_provisional true), replaced month by month (delete+insert on period_month);

@@ -59,9 +59,11 @@ published_ranks as (
     inner join units
         on units.unit_code = published.unit_code
         and units.unit_level = published.level
-        and units.valid_from <= case when published.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end
+        and units.valid_from
+            <= case when published.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end
         and (units.valid_to is null
-            or units.valid_to >= case when published.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end)
+            or units.valid_to
+            >= case when published.level = 'ministry' then years.ministry_units_as_of else years.units_as_of end)
 
 ),
 

@@ -174,11 +174,13 @@ pivoted as (
         {%- endfor %}
         -- the portal's six groups
         {%- for group_code in portal_groups %}
-        {{ exact_sum("case when group_code = '" ~ group_code ~ "' then points end") }} as {{ group_code | lower }}_points,
+        {{ exact_sum("case when group_code = '" ~ group_code ~ "' then points end") }}
+            as {{ group_code | lower }}_points,
         {%- endfor %}
         -- the decision's five groups (766/QĐ-TTg): group 4 = CLGQ + TTTT
         {%- for group_no in range(1, 6) %}
-        {{ exact_sum('case when decision_group_no = ' ~ group_no ~ ' then points end') }} as group_{{ group_no }}_points,
+        {{ exact_sum('case when decision_group_no = ' ~ group_no ~ ' then points end') }}
+            as group_{{ group_no }}_points,
         {%- endfor %}
         sum(case when points is not null then max_points end) as applicable_max_points,
         {{ exact_sum('points') }} as total_score_unrounded
@@ -222,7 +224,8 @@ final as (
         and pivoted.unit_code = unit_spine.unit_code
     left join measures
         on measures.period_month = unit_spine.period_month
-        and measures.unit_basis = case when unit_spine.is_backcast then 'backcast_current_units' else 'as_reported_period' end
+        and measures.unit_basis
+        = case when unit_spine.is_backcast then 'backcast_current_units' else 'as_reported_period' end
         and measures.unit_code = unit_spine.unit_code
 
 )

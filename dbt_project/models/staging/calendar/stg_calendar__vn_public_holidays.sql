@@ -9,8 +9,9 @@ source as (
 
 final as (
 
+    -- the seed's column is named date (a type name): kept quoted
     select
-        "date" as holiday_date,
+        "date" as holiday_date,  -- noqa: RF06
         holiday_name_vi,
         day_kind,
         source as holiday_source

@@ -1,4 +1,5 @@
--- Valid complaint (PAKN) rows of every monthly extract; rename/cast only.
+-- Complaint (PAKN) rows of every monthly extract, valid or rejected; rename/cast only.
+-- is_valid = no rejection_reason: the service index reads those; the auditors count the rest.
 with
 
 source as (
@@ -26,9 +27,11 @@ final as (
         dossier_id,
         source_id,
         source_row,
-        loaded_at
+        loaded_at,
+        rejection_rule,
+        rejection_reason,
+        rejection_reason is null as is_valid
     from source
-    where rejection_reason is null
 
 )
 

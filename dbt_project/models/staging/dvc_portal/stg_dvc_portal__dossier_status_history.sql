@@ -1,4 +1,5 @@
--- Valid status changes of every monthly extract; rename/cast only.
+-- Dossier status changes of every monthly extract, valid or rejected; rename/cast only.
+-- is_valid = no rejection_reason: the service index reads those; the auditors count the rest.
 with
 
 source as (
@@ -17,9 +18,11 @@ final as (
         status_at,
         source_id,
         source_row,
-        loaded_at
+        loaded_at,
+        rejection_rule,
+        rejection_reason,
+        rejection_reason is null as is_valid
     from source
-    where rejection_reason is null
 
 )
 

@@ -1,4 +1,5 @@
--- Valid dossier rows of every monthly extract; rename/cast only.
+-- Dossier rows of every monthly extract, valid or rejected; rename/cast only.
+-- is_valid = no rejection_reason: the service index reads those; the auditors count the rest.
 with
 
 source as (
@@ -38,9 +39,11 @@ final as (
         synced_at,
         source_id,
         source_row,
-        loaded_at
+        loaded_at,
+        rejection_rule,
+        rejection_reason,
+        rejection_reason is null as is_valid
     from source
-    where rejection_reason is null
 
 )
 

@@ -1,4 +1,5 @@
--- Valid rows of the monthly procedure-catalogue snapshots; rename/cast only.
+-- Rows of the monthly procedure-catalogue snapshots, valid or rejected; rename/cast only.
+-- is_valid = no rejection_reason: the service index reads those; the auditors count the rest.
 with
 
 source as (
@@ -27,9 +28,11 @@ final as (
         is_certification_procedure,
         source_id,
         source_row,
-        loaded_at
+        loaded_at,
+        rejection_rule,
+        rejection_reason,
+        rejection_reason is null as is_valid
     from source
-    where rejection_reason is null
 
 )
 

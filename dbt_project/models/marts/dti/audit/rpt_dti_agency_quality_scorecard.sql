@@ -16,19 +16,20 @@ with
 
 files as (
 
-    select * from {{ ref('stg_dti_reports__received_files') }}
+    select * from {{ ref('stg_dti_reports__submissions') }}
 
 ),
 
 report_rows as (
 
-    select * from {{ ref('stg_dti_reports__report_rows') }}
+    select * from {{ ref('stg_dti_reports__report_values') }}
 
 ),
 
 good_values as (
 
-    select * from {{ ref('stg_dti_reports__report_values') }}
+    select * from report_rows
+    where is_accepted
 
 ),
 
@@ -148,7 +149,8 @@ latest_divergence as (
         period_month,
         count(case when is_divergent then 1 end) as divergent_indicators,
         count(*) as compared_indicators,
-        string_agg(case when is_divergent then indicator_code end, ', ' order by indicator_code) as divergent_indicator_codes
+        string_agg(case when is_divergent then indicator_code end, ', ' order by indicator_code)
+            as divergent_indicator_codes
     from divergence
     group by 1, 2, 3
     qualify row_number() over (partition by year, reporting_unit_code order by period_month desc) = 1

@@ -1,11 +1,5 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='context_key',
-        pre_hook="{{ delete_period_window() }}"
-    )
-}}
+-- Period-scoped incremental (dbt_project.yml), but keyed on the scoring context (context_key).
+{{ config(unique_key='context_key') }}
 -- Lineage of every DTI score (docs/audit.md): one row per scoring context (provisional month, or
 -- 'final:<year>' when the year is closed), ranked unit, reporting unit and sub-indicator of the
 -- catalogue. A sibling of rpt_score_lineage, not rows in it: the DTI's grain (year / context,
@@ -54,13 +48,13 @@ automatic as (
 
 submissions as (
 
-    select * from {{ ref('stg_dti_reports__received_files') }}
+    select * from {{ ref('stg_dti_reports__submissions') }}
 
 ),
 
 report_rows as (
 
-    select * from {{ ref('stg_dti_reports__report_rows') }}
+    select * from {{ ref('stg_dti_reports__report_values') }}
 
 ),
 
