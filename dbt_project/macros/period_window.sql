@@ -1,12 +1,15 @@
-{#- The period window of one invocation: vars period_start (inclusive) and period_end
-    (exclusive), both first days of months. See dbt_project.yml. -#}
+{#- The period window of one invocation: period_start (inclusive) and period_end (exclusive),
+    both first days of months. The Dagster assets set them as the environment variables
+    DXMON_PERIOD_START / DXMON_PERIOD_END (orchestration/dbt/build.py): a changed environment
+    variable makes dbt reparse only the files that read it, a changed `--vars` the whole project.
+    Without them, the vars period_start / period_end apply (dbt_project.yml; `--vars` by hand). -#}
 
 {% macro period_start() -%}
-    cast('{{ var("period_start") }}' as date)
+    cast('{{ env_var("DXMON_PERIOD_START", var("period_start")) }}' as date)
 {%- endmacro %}
 
 {% macro period_end() -%}
-    cast('{{ var("period_end") }}' as date)
+    cast('{{ env_var("DXMON_PERIOD_END", var("period_end")) }}' as date)
 {%- endmacro %}
 
 {#- `column >= period_start and column < period_end` -#}

@@ -1,9 +1,10 @@
-"""Which dbt nodes each dbt asset builds: one entry per asset, passed to `@dbt_assets`."""
+"""Which dbt nodes each dbt asset builds: the named selectors of dbt_project/selectors.yml, one
+per asset. Every model and seed carries exactly one of the tags the selectors select
+(tests/dbt/test_selectors.py), so a new model joins an asset only by its folder's tag."""
 
 from __future__ import annotations
 
-REFERENCE = {"select": "tag:reference"}
-# The DTI (tag dti) and the audit marts (tag audit) are built by their own assets.
-SERVICE_INDEX = {"select": "fqn:*", "exclude": "tag:reference tag:dti tag:audit"}
-AUDIT = {"select": "tag:audit"}
-DTI = {"select": "tag:dti", "exclude": "tag:reference"}  # the DTI seeds are reference data
+REFERENCE = {"selector": "reference"}
+SERVICE_INDEX = {"selector": "service_index"}
+AUDIT = {"selector": "audit"}
+DTI = {"selector": "dti"}
