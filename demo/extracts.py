@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import hashlib
 import json
 import math
 import sys
@@ -52,6 +51,7 @@ from ingestion.core.extract_contract import (
     PROCEDURES,
     ExtractKind,
 )
+from ingestion.core.files import sha256_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UNIT_SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "units"
@@ -1387,14 +1387,6 @@ def _open_output(path: Path, fmt: str):
     return _GzipOutput(path) if fmt == "csv.gz" else pa.OSFile(str(path), "wb")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------------------------
 # Generation
 
@@ -1548,7 +1540,7 @@ def _generate_month(job: _MonthJob) -> tuple[list[dict], dict]:
             "path": p.relative_to(out).as_posix(),
             "rows": row_counts[kind.name],
             "bytes": p.stat().st_size,
-            "sha256": _sha256(p) if job.hash_files else None,
+            "sha256": sha256_of(p) if job.hash_files else None,
             "defects": {c: counts[kind.name][c] for c in applicable} if job.defects else {},
         })
     details = {

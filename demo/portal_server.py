@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
+from ingestion.core.warehouse import sql_str as _sql_str
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +202,6 @@ class StoreError(RuntimeError):
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 _LOCAL_TS_FORMAT = ("CASE WHEN microsecond({c}) = 0 THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "

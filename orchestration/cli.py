@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, ensure_schema, warehouse_path
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, warehouse_path
 
 DEMO_MONTHS = ("2025-02", "2025-08")
 DEMO_API_MONTHS = ("2025-07", "2025-08")
@@ -111,7 +112,7 @@ def build_reference(rebuild: bool) -> bool:
 
 def print_status() -> None:
     with connect(read_only=False) as con:
-        ensure_schema(con)
+        prepare_warehouse(con)
         print(con.sql(
             """
             SELECT strftime(s.period_month, '%Y-%m') AS month, s.is_publishable,
@@ -127,7 +128,7 @@ def print_status() -> None:
 
 def print_quarantine(month: str) -> None:
     with connect() as con:
-        ensure_schema(con)
+        prepare_warehouse(con)
         print(con.sql(
             "SELECT extract_kind, rule, count(*) AS rows, min(location) AS example_file, "
             "min(source_row) AS example_row, min(reason) AS example_reason "
@@ -331,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     if args.command == "prepare":
         prepare_dbt(force=True)
+        with connect() as con:
+            prepare_warehouse(con)
         return 0
     if args.command == "run":
         if args.month and (args.first or args.last):

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from publication.audit.provenance import code_version, current_user
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
 
 DEMO_DTI_YEARS = (2022, 2023)
@@ -82,10 +83,10 @@ def catalogue_hash(con, methodology_version: str) -> str:
 def close_year(year: int, force: bool = False) -> int:
     """Freeze `year`'s final scores with their methodology version and a hash of their inputs."""
     with connect() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        prepare_warehouse(con)
         closed = con.execute(
             "SELECT closed_at, input_hash FROM meta.dti_year_closures WHERE year = ?", [year]
-        ).fetchall() if _table_exists(con, "meta", "dti_year_closures") else []
+        ).fetchall()
     if closed and not force:
         print(f"DTI {year} was closed at {closed[0][0]} (input hash {closed[0][1][:16]}); "
               "give --force to close it again with the current reports")
@@ -117,7 +118,6 @@ def close_year(year: int, force: bool = False) -> int:
             digest.update(f"{submission_id}:{sha}\n".encode())
         digest.update(f"catalogue:{version}:{catalogue_hash(con, version)}\n".encode())
         input_hash = digest.hexdigest()
-        con.execute("ALTER TABLE meta.dti_year_closures ADD COLUMN IF NOT EXISTS code_version VARCHAR")
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM meta.dti_frozen_scores WHERE year = ?", [year])
         con.execute("INSERT INTO meta.dti_frozen_scores BY NAME SELECT * FROM intermediate.int_dti_final_scores "
@@ -135,12 +135,6 @@ def close_year(year: int, force: bool = False) -> int:
     print("  publish the final index: dxmon publish (a year whose reports fail blocking checks stays withheld "
           "unless overridden: dxmon publish --override --index dti --year YEAR --reason TEXT)")
     return 0
-
-
-def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0])
 
 
 def import_history(values: Path, published: Path) -> int:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.core.raw_loading import sha256_of
-from ingestion.core.warehouse import data_dir, ensure_audit_tables
+from ingestion.core.files import sha256_of
+from ingestion.core.warehouse import data_dir
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
@@ -97,7 +97,6 @@ def archive_input(con: duckdb.DuckDBPyConnection | None, path: Path, sha256: str
         with open(index, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({**record, "archived_at": now.isoformat(timespec="seconds")}, ensure_ascii=False) + "\n")
     if con is not None:
-        ensure_audit_tables(con)
         con.execute(
             "INSERT INTO meta.raw_archive VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
             [sha256, record["size_bytes"], str(target), now],

@@ -26,16 +26,11 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.extract_contract import ExtractKind, kind_for_filename
-from ingestion.core.raw_loading import (
-    SourceContractError,
-    counts_by_source,
-    insert_typed_rows,
-    map_source_columns,
-    sha256_of,
-    sql_str,
-)
+from ingestion.core.files import sha256_of
+from ingestion.core.raw_loading import SourceContractError, counts_by_source, insert_typed_rows, map_source_columns
 from ingestion.core.raw_archive import archive_input
-from ingestion.core.warehouse import data_dir, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import data_dir, sql_str
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +147,8 @@ def _quarantine_file(con, path: Path, month: str, sha: str, reason: str) -> File
         encoding="utf-8",
     )
     con.execute(
-        "INSERT INTO quarantine.rejected_files VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO quarantine.rejected_files (period_month, location, original_location, sha256, reason, "
+        "quarantined_at, input_kind) VALUES (?, ?, ?, ?, ?, ?, 'landing')",
         [dt.date.fromisoformat(month + "-01"), str(target), str(path), sha, reason, now],
     )
     log.warning("quarantined %s: %s", path, reason)
@@ -230,7 +226,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
 
 def ingest_landing_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthFilesReport:
     """Load every file in the month's landing folder."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     report = MonthFilesReport(month)
     for path in list_landing_files(month):
         report.files.append(load_file(con, path, month))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import json
 import logging
 import math
@@ -36,6 +35,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
+from ingestion.core.files import sha256_of
 from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
@@ -241,14 +241,6 @@ def _page_files(folder: Path) -> list[tuple[int, Path]]:
         if m and path.is_file():
             found.append((int(m.group(1)), path))
     return sorted(found)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:

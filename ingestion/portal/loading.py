@@ -20,8 +20,10 @@ import duckdb
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
 from ingestion.portal.client import archived_pages, read_manifest
 from ingestion.core.raw_archive import archive_input
-from ingestion.core.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
-from ingestion.core.warehouse import data_dir, ensure_schema
+from ingestion.core.files import sha256_of
+from ingestion.core.raw_loading import counts_by_source, insert_typed_rows
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import data_dir, sql_str
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ JOIN (VALUES {ids}) AS m(filename, source_id) USING (filename)
 
 def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir: Path | None = None) -> MonthPagesReport:
     """Load every archived page of `month` (all kinds) that is not loaded yet."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     archive_dir = archive_dir or portal_archive_dir()
     report = MonthPagesReport(month)
     period = dt.date.fromisoformat(month + "-01")

@@ -53,8 +53,8 @@ from ingestion.reports.cell_parsing import (
 )
 from ingestion.reports.report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
-from ingestion.reports.dti.tables import ensure_dti_schema
-from ingestion.core.raw_loading import sha256_of
+from ingestion.core.files import sha256_of
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
@@ -464,7 +464,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox_dir: Path | None = None,
                  archive_dir: Path | None = None) -> IntakeSummary:
     """Take every new file of `inbox_dir` (default `data_dir()/inbox`, or `DXMON_DTI_INBOX`) and
     archive it under `archive_dir` (default `data_dir()/archive/dti`); see the module docstring."""
-    ensure_dti_schema(con)
+    prepare_warehouse(con)
     inbox = Path(inbox_dir).resolve() if inbox_dir else default_inbox_dir()
     summary = IntakeSummary(str(inbox))
     for year, unit, path in list_inbox_files(inbox):

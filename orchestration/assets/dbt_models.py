@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from expectations.validation_history import record_dbt_invocation
+from ingestion.core.warehouse import table_exists
 from orchestration.dbt_project import dxmon_dbt_project
 from orchestration.partitions import dbt_period_vars, monthly_partitions
 from orchestration.resources import WarehouseResource
@@ -94,10 +95,7 @@ def reference_fingerprint(manifest_path) -> str:
 
 
 def built_reference_fingerprint(con) -> str | None:
-    con.execute("CREATE TABLE IF NOT EXISTS meta.reference_build (fingerprint VARCHAR, built_at TIMESTAMP)")
-    tables_exist = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'dim_units'"
-    ).fetchone()[0]
+    tables_exist = table_exists(con, "marts.dim_units")  # meta.reference_build: ingestion/core/schema.py
     row = con.execute("SELECT fingerprint FROM meta.reference_build ORDER BY built_at DESC LIMIT 1").fetchone()
     return row[0] if row and tables_exist else None
 

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from ingestion.landing.loading import ingest_landing_month, landing_dir, load_file
-from ingestion.core.warehouse import connect, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"
@@ -18,7 +19,7 @@ MONTH = "2025-07"
 @pytest.fixture
 def con(data_root):
     with connect() as connection:
-        ensure_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 

@@ -21,7 +21,7 @@ from ingestion.reports.templates import (
     report_workbook,
     write_templates,
 )
-from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
 from tests.ingestion.test_dti_fixtures import dti_catalogue  # noqa: F401  (fixture)
 
@@ -39,7 +39,7 @@ GOOD = {
 @pytest.fixture
 def con(data_root, dti_catalogue):
     with connect() as connection:
-        ensure_dti_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 
