@@ -7,7 +7,6 @@ DuckDB reads the source itself and writes typed rows with their rejection rule i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 

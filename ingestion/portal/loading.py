@@ -1,7 +1,7 @@
 """Loading archived portal API pages into the raw tables.
 
 The client (`ingestion/portal/client.py`) archives every page gzipped before anything parses
-it; this module reads those archived pages with DuckDB (rows never pass through pandas) through
+it (`ingestion/portal/page_archive.py`); this module reads those archived pages with DuckDB (rows never pass through pandas) through
 the same typed load and row rules as the bulk files. Each page is one source in
 `raw.ingested_sources`: loading the same archived page again is a no-op; a page whose content
 changed (a refetch) replaces the rows of its earlier version, which stays in the registry as
@@ -18,18 +18,14 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
-from ingestion.portal.client import archived_pages, read_manifest
-from ingestion.core.raw_archive import archive_input
 from ingestion.core.files import sha256_of
+from ingestion.core.raw_archive import archive_input
 from ingestion.core.raw_loading import counts_by_source, insert_typed_rows
 from ingestion.core.schema import prepare_warehouse
-from ingestion.core.warehouse import data_dir, sql_str
+from ingestion.core.warehouse import sql_str
+from ingestion.portal.page_archive import archived_pages, portal_archive_dir, read_manifest
 
 log = logging.getLogger(__name__)
-
-
-def portal_archive_dir() -> Path:
-    return data_dir() / "archive" / "portal"
 
 
 @dataclass

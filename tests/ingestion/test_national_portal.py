@@ -11,17 +11,9 @@ import duckdb
 import pytest
 
 from ingestion.core.extract_contract import DOSSIERS
-from ingestion.portal.client import (
-    ArchiveIncompleteError,
-    PageShapeError,
-    PortalAuthError,
-    PortalClient,
-    PortalConfigError,
-    PortalHTTPError,
-    PortalPageError,
-    archived_pages,
-    check_page,
-)
+from ingestion.portal.client import PortalAuthError, PortalClient, PortalHTTPError, PortalPageError
+from ingestion.portal.page_archive import ArchiveIncompleteError, archived_pages
+from ingestion.portal.page_contract import PageShapeError, PortalConfigError, check_page
 from tests.ingestion.conftest import TOKEN
 
 MONTH = "2025-07"

@@ -7,7 +7,8 @@ import duckdb
 import pytest
 
 from demo.portal_server import DemoPortalServer
-from ingestion.portal.client import ArchiveIncompleteError, PortalClient
+from ingestion.portal.client import PortalClient
+from ingestion.portal.page_archive import ArchiveIncompleteError
 from ingestion.portal.loading import load_archived_month, portal_archive_dir
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
