@@ -160,6 +160,7 @@ def print_audit_outputs(published: Path, latest: str | None) -> None:
 
 
 def print_outputs() -> None:
+    from ingestion.core.quarantine import quarantine_root
     from publication.publish import published_dir
 
     published = published_dir()
@@ -169,7 +170,7 @@ def print_outputs() -> None:
     print(f"  published marts (Parquet): {published}/*.parquet")
     print(f"  publication manifest:     {manifest}")
     print(f"  data quality (GX Data Docs): {data_dir() / 'quality' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
-    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {data_dir() / 'quarantine' / 'files'}")
+    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {quarantine_root()}")
     latest = None
     if manifest.exists():
         info = json.loads(manifest.read_text(encoding="utf-8"))

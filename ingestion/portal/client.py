@@ -5,7 +5,9 @@ month and archives each page's raw body, gzipped, before parsing it:
 
     <archive_dir>/<YYYY-MM>/<kind>/page-00001.json.gz   one JSON object per file, with `items`
     <archive_dir>/<YYYY-MM>/<kind>/manifest.json        written once every page is archived
-    <archive_dir>/<YYYY-MM>/<kind>/rejected/            pages that failed the shape checks, with reasons
+
+A page that fails the shape checks goes to the quarantine (data/quarantine/portal_pages/, with
+its reason) and is fetched again.
 
 Transient HTTP failures (429 with Retry-After, 5xx, connection errors, timeouts) are retried by
 urllib3 with backoff; a page whose body is truncated or has the wrong shape is re-fetched a
@@ -40,7 +42,7 @@ from ingestion.portal.page_archive import (
     atomic_write,
     manifest_problem,
     month_kind_dir,
-    move_aside,
+    reject_page,
     page_filename,
     page_files,
     portal_archive_dir,
@@ -306,8 +308,8 @@ class PortalClient:
                     payload = check_page(body, kind, month, page, page_size, expected_totals)
                 except PageShapeError as e:
                     problem = str(e)
-                    moved = move_aside(path, folder, problem, url, page)
-                    log.debug("moved rejected page to %s", moved)
+                    moved = reject_page(path, month, kind, "malformed_page", problem, url, page)
+                    log.debug("quarantined the rejected page as %s", moved)
                 else:
                     return ArchivedPage(page, path, sha256_of(path), path.stat().st_size,
                                         len(payload["items"]), url), payload
@@ -325,7 +327,7 @@ class PortalClient:
     # -- resume -------------------------------------------------------------------------------
     def _archived_prefix(self, kind: ExtractKind, month: str, folder: Path) -> tuple[list[ArchivedPage], dict | None]:
         """Pages 1..k already archived and valid (read back and checked), and page 1's payload.
-        The first invalid page is moved to rejected/."""
+        The first invalid page is quarantined (reject_page)."""
         files = dict(page_files(folder))
         good: list[ArchivedPage] = []
         first: dict | None = None
@@ -348,7 +350,8 @@ class PortalClient:
                 payload = check_page(body, kind, month, page, page_size, totals)
             except (OSError, EOFError, ValueError) as e:  # gzip errors, JSON errors, PageShapeError
                 log.warning("%s: archived page %d is not valid (%s); fetching it again", folder, page, e)
-                move_aside(path, folder, f"archived page failed validation on resume: {e}", url, page)
+                reject_page(path, month, kind, "invalid_archived_page",
+                            f"archived page failed validation on resume: {e}", url, page)
                 break
             if first is None:
                 first = payload

@@ -19,6 +19,7 @@ import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
 from ingestion.core.files import sha256_of
+from ingestion.core.quarantine import PORTAL_PAGES, record_quarantined
 from ingestion.core.raw_archive import archive_input
 from ingestion.core.raw_loading import counts_by_source, insert_typed_rows
 from ingestion.core.schema import prepare_warehouse
@@ -33,6 +34,7 @@ class MonthPagesReport:
     period_month: str
     pages_loaded: int = 0
     pages_unchanged: int = 0
+    pages_quarantined: int = 0  # rejected page bodies recorded in quarantine.rejected_files by this load
     rows_loaded: int = 0
     rows_rejected: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -41,6 +43,7 @@ class MonthPagesReport:
         return {
             "pages_loaded": self.pages_loaded,
             "pages_unchanged": self.pages_unchanged,
+            "pages_quarantined": self.pages_quarantined,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
         }
@@ -82,6 +85,8 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
     prepare_warehouse(con)
     archive_dir = archive_dir or portal_archive_dir()
     report = MonthPagesReport(month)
+    # pages the client quarantined while fetching (it has no warehouse open) get their rows now
+    report.pages_quarantined = record_quarantined(con, PORTAL_PAGES, month)
     period = dt.date.fromisoformat(month + "-01")
     for kind in EXTRACT_KINDS.values():
         new_pages: list[tuple[Path, str, str, int, str | None]] = []

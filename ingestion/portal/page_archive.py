@@ -4,6 +4,9 @@
     <archive_dir>/<YYYY-MM>/<kind>/manifest.json        written once every page is archived
     <archive_dir>/<YYYY-MM>/<kind>/superseded-<time>/   pages set aside by a refresh (nothing is deleted)
 
+A page body that fails its checks is not kept here: it goes to the quarantine
+(`reject_page`, `ingestion/core/quarantine.py`).
+
 Files are written atomically (temp file, fsync, rename) and gzipped deterministically, so the
 same body always gives the same bytes and sha256. `archived_pages` is what the loader reads: the
 pages a complete manifest lists, so a month is never half-loaded. The client
@@ -24,13 +27,13 @@ from pathlib import Path
 
 from ingestion.core.extract_contract import ExtractKind
 from ingestion.core.files import sha256_of
+from ingestion.core.quarantine import PORTAL_PAGES, quarantine_file
 from ingestion.core.warehouse import data_dir
 from ingestion.portal.page_contract import PortalError, check_month, resolve_kind
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
-REJECTED_DIR = "rejected"
 PAGE_RE = re.compile(r"^page-(\d{5,})\.json\.gz$")
 
 
@@ -141,17 +144,16 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def move_aside(path: Path, folder: Path, reason: str, url: str, page: int) -> Path:
-    """Move a bad page into <kind>/rejected/ with a reason file beside it."""
-    rejected = folder / REJECTED_DIR
-    rejected.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = rejected / f"page-{page:05d}.{stamp}.json.gz"
-    os.replace(path, target)
-    reason_path = target.with_name(target.name.removesuffix(".json.gz") + ".reason.json")
-    reason_path.write_text(json.dumps({"page": page, "url": url, "reason": reason, "rejected_at": utc_now()},
-                                      ensure_ascii=False, indent=2), encoding="utf-8")
-    return target
+def reject_page(path: Path, month: str, kind: ExtractKind, rule: str, reason: str, url: str, page: int) -> Path:
+    """A page body that failed its checks: copied to the quarantine
+    (`data/quarantine/portal_pages/<month>/<kind>/`, recorded in quarantine.rejected_files when the
+    month is loaded), then its page slot is emptied so only good pages carry a page-NNNNN name and
+    the page is fetched again. Returns the quarantined copy."""
+    copy = quarantine_file(None, path, input_kind=PORTAL_PAGES, period=month, folder=(month, kind.name),
+                           sha256=sha256_of(path), rule=rule, reason=reason, original_location=url,
+                           details={"page": page, "url": url})
+    path.unlink()
+    return copy.location
 
 
 def manifest_problem(folder: Path, manifest: dict) -> str | None:
