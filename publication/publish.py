@@ -68,15 +68,21 @@ OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
     ("marts.rpt_dti_history_discrepancies", None),  # published results of past years, as imported
     ("marts.rpt_dti_agency_quality_scorecard", None),
 )
-# The gate's rule in SQL, over a status `s` (is_publishable, blocking_failures; NULL when the
-# period was never validated) and its latest override `o` (gate_basis() is the same in Python).
-GATE_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
+# The gate's rule, its one definition, in SQL over a status `s` (is_publishable,
+# blocking_failures; NULL when the period was never validated) and its latest override `o`
+# (override_id, overridden_checks; NULL when there is none): published when the checks passed, or
+# on an override that names exactly the current failures. Publication runs it over every period
+# (GATE_SQL); gate_basis() runs it through DuckDB on one period's values (explain, audit packs).
+GATE_BASIS_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
                     WHEN s.is_publishable IS NOT NULL
                          AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
-                    ELSE 'withheld' END AS publication_basis,
-               CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
+                    ELSE 'withheld' END"""
+# an override that no longer covers the period's failures (they changed after it was recorded)
+STALE_OVERRIDE_SQL = """CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
                          AND o.overridden_checks <> coalesce(s.blocking_failures, '')
-                    THEN o.override_id END AS stale_override_id"""
+                    THEN o.override_id END"""
+GATE_SQL = f"""{GATE_BASIS_SQL} AS publication_basis,
+               {STALE_OVERRIDE_SQL} AS stale_override_id"""
 DTI_NOT_VALIDATED = "not validated: run the monthly_dti job (dxmon dti run) to check the year's reports"
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")
@@ -156,16 +162,18 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
 
 
 def gate_basis(is_publishable: bool | None, blocking_failures: str | None,
-               latest_override_checks: str | None) -> str:
+               latest_override_checks: str | None, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """How a period is published: 'checks_passed', 'override' (the latest override names exactly
-    the current failures) or 'withheld' (also when it was never validated: None)."""
-    if is_publishable is None:
-        return "withheld"
-    if is_publishable:
-        return "checks_passed"
-    if latest_override_checks is not None and latest_override_checks == (blocking_failures or ""):
-        return "override"
-    return "withheld"
+    the current failures) or 'withheld' (also when it was never validated: None). GATE_BASIS_SQL
+    evaluated by DuckDB on these values (on `con` when given: any connection, read-only too)."""
+    sql = (f"SELECT {GATE_BASIS_SQL} FROM "
+           "(SELECT CAST(? AS BOOLEAN) AS is_publishable, CAST(? AS VARCHAR) AS blocking_failures) AS s, "
+           "(SELECT CAST(? AS VARCHAR) AS overridden_checks) AS o")
+    params = [is_publishable, blocking_failures, latest_override_checks]
+    if con is not None:
+        return con.execute(sql, params).fetchone()[0]
+    with duckdb.connect() as memory:
+        return memory.execute(sql, params).fetchone()[0]
 
 
 def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:

@@ -180,7 +180,8 @@ def _dti_publication(con, year: int) -> dict:
         "SELECT override_id, overridden_checks, overridden_by, reason FROM meta.publication_overrides "
         "WHERE index_name = 'dti' AND period_month = make_date(?, 1, 1) ORDER BY overridden_at DESC LIMIT 1",
         [year]).fetchone() if table_exists(con, "meta.publication_overrides") else None
-    basis = gate_basis(status[0] if status else None, status[1] if status else None, override[1] if override else None)
+    basis = gate_basis(status[0] if status else None, status[1] if status else None, override[1] if override else None,
+                       con=con)
     return {"publication_basis": basis, "blocking_failures": status[1] if status else "not validated",
             "override_id": override[0] if override and basis == "override" else None,
             "overridden_by": override[2] if override and basis == "override" else None,

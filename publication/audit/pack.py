@@ -124,7 +124,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
                 "SELECT run_id, code_version, input_hash, methodology_version, CAST(recorded_at AS VARCHAR) "
                 "FROM meta.run_provenance WHERE period_month = CAST(? AS DATE) AND index_name = 'service_index' "
                 "ORDER BY recorded_at DESC LIMIT 1", [month_date]).fetchone()
-            basis = gate_basis(status[0], status[1], overrides[-1][1] if overrides else None)
+            basis = gate_basis(status[0], status[1], overrides[-1][1] if overrides else None, con=con)
             publication = {
                 "period": month,
                 "index_name": "service_index",
@@ -263,7 +263,7 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
                 "QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC, run_id) = 1 "
                 "ORDER BY 1", [year]).fetchall()
             basis = gate_basis(status[0] if status else None, status[1] if status else None,
-                               overrides[-1][1] if overrides else None)
+                               overrides[-1][1] if overrides else None, con=con)
             versions = [r[0] for r in con.execute(
                 "SELECT DISTINCT methodology_version FROM marts.fct_dti_scores WHERE year = ? ORDER BY 1", [year]
             ).fetchall() if r[0]]
