@@ -43,8 +43,7 @@ import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
 from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
-from ingestion.reports.dti.tables import ensure_dti_schema  # noqa: E402
-from ingestion.core.warehouse import ensure_audit_tables  # noqa: E402
+from ingestion.core.schema import prepare_warehouse  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +347,6 @@ def _row_id(row) -> str:
 
 def _record_sample_rows(con, result: DtiValidation, period: dt.date) -> None:
     """The validation history's sample offending rows (expectations/validation_history.py)."""
-    ensure_audit_tables(con)
     con.execute("DELETE FROM meta.validation_sample_rows WHERE run_id = ? AND period_month = ? "
                 "AND suite_name LIKE 'dti_reports_%'", [result.run_id, period])
     rows = [[result.run_id, period, suite, expectation, column, json.dumps(ids)]
@@ -360,7 +358,7 @@ def _record_sample_rows(con, result: DtiValidation, period: dt.date) -> None:
 def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str = "manual",
                          root: Path | None = None) -> DtiValidation:
     """Run the DTI suites on the year's accepted submissions, flag failing rows, record results."""
-    ensure_dti_schema(con)
+    prepare_warehouse(con)
     year = int(year)
     # Flags of a previous run are recomputed, never accumulated.
     con.execute(

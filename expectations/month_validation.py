@@ -25,7 +25,8 @@ from expectations.row_rules import UNIT_ATTRIBUTION_TABLE, apply_cross_row_rules
 from expectations.suites import SAMPLE_ROWS, SuiteSpec, all_suites  # noqa: E402
 from expectations.validation_history import record_gx_samples  # noqa: E402
 from ingestion.core.extract_contract import EXTRACT_KINDS  # noqa: E402
-from ingestion.core.warehouse import data_dir, ensure_schema  # noqa: E402
+from ingestion.core.schema import prepare_warehouse  # noqa: E402
+from ingestion.core.warehouse import data_dir  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ def profile_for(con, spec: SuiteSpec, month: str) -> pd.DataFrame:
 def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "manual",
                    root: Path | None = None) -> MonthValidation:
     """Apply cross-row rules, run every suite on the month's profiles, record the results."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     period = month + "-01" if len(month) == 7 else month
     rejections = apply_cross_row_rules(con, period)
     # Keep each source's rejected count true after the cross-row rules.

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.core.warehouse import ensure_audit_tables
+from ingestion.core.schema import prepare_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,6 @@ def offending_row_ids(con: duckdb.DuckDBPyConnection, outcome, period: str) -> l
 
 def record_gx_samples(con: duckdb.DuckDBPyConnection, validation) -> int:
     """Sample offending rows of every failed expectation of a MonthValidation."""
-    ensure_audit_tables(con)
     period = validation.period_month
     con.execute("DELETE FROM meta.validation_sample_rows WHERE run_id = ? AND period_month = CAST(? AS DATE)",
                 [validation.run_id, period])
@@ -132,7 +131,7 @@ def _sample_failed_rows(con: duckdb.DuckDBPyConnection, compiled_sql: str | None
 def record_dbt_results(con: duckdb.DuckDBPyConnection, run_results: dict[str, Any], run_id: str,
                        periods: Iterable[str], manifest: dict | None = None) -> int:
     """Record every test of one dbt invocation, once per month of its window."""
-    ensure_audit_tables(con)
+    prepare_warehouse(con)
     periods = sorted({p[:7] + "-01" for p in periods}) or [None]
     invocation_id = (run_results.get("metadata") or {}).get("invocation_id")
     executed_at = (run_results.get("metadata") or {}).get("generated_at")

@@ -10,7 +10,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingestion.core.warehouse import connect, ensure_schema, warehouse_path
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect, warehouse_path
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -27,7 +28,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with connect(self.resolved_path) as con:
-            ensure_schema(con)
+            prepare_warehouse(con)
             yield con
 
 

@@ -44,10 +44,6 @@ def empty_window(year: int) -> dict:
 
 def existing_closure(con: duckdb.DuckDBPyConnection, year: int) -> tuple | None:
     """(closed_at, input_hash) of the year's closure, if it was closed."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = 'meta' AND table_name = 'dti_year_closures'").fetchone()[0]
-    if not exists:
-        return None
     return con.execute("SELECT closed_at, input_hash FROM meta.dti_year_closures WHERE year = ?", [year]).fetchone()
 
 
@@ -82,7 +78,6 @@ def freeze_final_scores(con: duckdb.DuckDBPyConnection, year: int, run_id: str) 
         digest.update(f"{submission_id}:{sha}\n".encode())
     digest.update(f"catalogue:{version}:{catalogue_hash(con, version)}\n".encode())
     input_hash = digest.hexdigest()
-    con.execute("ALTER TABLE meta.dti_year_closures ADD COLUMN IF NOT EXISTS code_version VARCHAR")
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM meta.dti_frozen_scores WHERE year = ?", [year])
     con.execute("INSERT INTO meta.dti_frozen_scores BY NAME SELECT * FROM intermediate.int_dti_final_scores "

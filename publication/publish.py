@@ -30,7 +30,6 @@ publication columns, and the run, code version and input hash of the provisional
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -40,8 +39,9 @@ from pathlib import Path
 import duckdb
 
 from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
-from ingestion.reports.dti.tables import ensure_dti_schema
-from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, ensure_audit_tables, ensure_schema
+from ingestion.core.files import sha256_of
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
 
 # The gate a mart follows: MONTH = the service index's month (period_month), DTI_YEAR = the
 # DTI's year (year), None = not gated (reference data and quality reports).
@@ -68,15 +68,21 @@ OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
     ("marts.rpt_dti_history_discrepancies", None),  # published results of past years, as imported
     ("marts.rpt_dti_agency_quality_scorecard", None),
 )
-# The gate's rule in SQL, over a status `s` (is_publishable, blocking_failures; NULL when the
-# period was never validated) and its latest override `o` (gate_basis() is the same in Python).
-GATE_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
+# The gate's rule, its one definition, in SQL over a status `s` (is_publishable,
+# blocking_failures; NULL when the period was never validated) and its latest override `o`
+# (override_id, overridden_checks; NULL when there is none): published when the checks passed, or
+# on an override that names exactly the current failures. Publication runs it over every period
+# (GATE_SQL); gate_basis() runs it through DuckDB on one period's values (explain, audit packs).
+GATE_BASIS_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
                     WHEN s.is_publishable IS NOT NULL
                          AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
-                    ELSE 'withheld' END AS publication_basis,
-               CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
+                    ELSE 'withheld' END"""
+# an override that no longer covers the period's failures (they changed after it was recorded)
+STALE_OVERRIDE_SQL = """CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
                          AND o.overridden_checks <> coalesce(s.blocking_failures, '')
-                    THEN o.override_id END AS stale_override_id"""
+                    THEN o.override_id END"""
+GATE_SQL = f"""{GATE_BASIS_SQL} AS publication_basis,
+               {STALE_OVERRIDE_SQL} AS stale_override_id"""
 DTI_NOT_VALIDATED = "not validated: run the monthly_dti job (dxmon dti run) to check the year's reports"
 PROVENANCE_COLUMNS = ("methodology_version", "run_id", "code_version", "input_hash")
 PUBLICATION_COLUMNS = ("publication_basis", "override_id", "overridden_by", "override_reason")
@@ -105,33 +111,16 @@ class PublicationResult:
     dti_overridden_years: dict[str, dict] = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _existing(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()[0])
-
-
 def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by: str | None = None,
                     index_name: str = SERVICE_INDEX) -> dict:
     """Record the decision to publish a period although its blocking checks failed: a month
     (YYYY-MM) of the service index, or a year (YYYY) of the DTI."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     if not reason or len(reason.strip()) < 10:
         raise OverrideError("an override needs a reason of at least 10 characters: say why the failed checks "
                             "do not invalidate the period (--reason TEXT)")
     period = str(period)
     if index_name == DTI:
-        ensure_dti_schema(con)
         if not (len(period) == 4 and period.isdigit()):
             raise OverrideError(f"a DTI override names a year (YYYY), not {period!r}")
         label, period_date = period, f"{period}-01-01"
@@ -173,26 +162,24 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
 
 
 def gate_basis(is_publishable: bool | None, blocking_failures: str | None,
-               latest_override_checks: str | None) -> str:
+               latest_override_checks: str | None, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """How a period is published: 'checks_passed', 'override' (the latest override names exactly
-    the current failures) or 'withheld' (also when it was never validated: None)."""
-    if is_publishable is None:
-        return "withheld"
-    if is_publishable:
-        return "checks_passed"
-    if latest_override_checks is not None and latest_override_checks == (blocking_failures or ""):
-        return "override"
-    return "withheld"
+    the current failures) or 'withheld' (also when it was never validated: None). GATE_BASIS_SQL
+    evaluated by DuckDB on these values (on `con` when given: any connection, read-only too)."""
+    sql = (f"SELECT {GATE_BASIS_SQL} FROM "
+           "(SELECT CAST(? AS BOOLEAN) AS is_publishable, CAST(? AS VARCHAR) AS blocking_failures) AS s, "
+           "(SELECT CAST(? AS VARCHAR) AS overridden_checks) AS o")
+    params = [is_publishable, blocking_failures, latest_override_checks]
+    if con is not None:
+        return con.execute(sql, params).fetchone()[0]
+    with duckdb.connect() as memory:
+        return memory.execute(sql, params).fetchone()[0]
 
 
 def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:
     """TEMP tables of the DTI's gate: dti_publication_years (per year with scores: its status,
     publication basis and override) and dti_publication_contexts (per provisional month, or per
     closed year with period_month NULL: the run, code version and input hash that built it)."""
-    ensure_dti_schema(con)
-    has_closures = _existing(con, "meta.dti_year_closures")
-    if has_closures:
-        con.execute("ALTER TABLE meta.dti_year_closures ADD COLUMN IF NOT EXISTS code_version VARCHAR")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE dti_publication_years AS
@@ -212,10 +199,6 @@ def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:
         """,
         [DTI_NOT_VALIDATED],
     )
-    closures = ("SELECT year, CAST(NULL AS DATE) AS period_month, run_id, code_version, input_hash "
-                "FROM meta.dti_year_closures") if has_closures else (
-        "SELECT NULL::INTEGER AS year, NULL::DATE AS period_month, NULL::VARCHAR AS run_id, "
-        "NULL::VARCHAR AS code_version, NULL::VARCHAR AS input_hash WHERE false")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE dti_publication_contexts AS
@@ -225,7 +208,9 @@ def _dti_publication_years(con: duckdb.DuckDBPyConnection) -> None:
           FROM meta.run_provenance WHERE index_name = '{DTI}'
           QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC, run_id) = 1
         )
-        SELECT * FROM provisional UNION ALL {closures}
+        SELECT * FROM provisional
+        UNION ALL
+        SELECT year, CAST(NULL AS DATE) AS period_month, run_id, code_version, input_hash FROM meta.dti_year_closures
         """
     )
 
@@ -270,7 +255,7 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
 def reference_input_hash() -> str:
     """sha256 over the seed files (units, methodology, calendar) that unperiodic marts come from."""
     seeds = PROJECT_ROOT / "dbt_project" / "seeds"
-    return hash_of_hashes([_sha256(p) for p in sorted(seeds.rglob("*.csv"))])
+    return hash_of_hashes([sha256_of(p) for p in sorted(seeds.rglob("*.csv"))])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
@@ -286,8 +271,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
     staging.mkdir(parents=True)
     try:
         with connect(warehouse) as con:
-            ensure_audit_tables(con)
-            missing = [name for name, _ in PUBLISHED_MARTS if not _existing(con, name)]
+            prepare_warehouse(con)
+            missing = [name for name, _ in PUBLISHED_MARTS if not table_exists(con, name)]
             if missing:
                 raise RuntimeError(
                     f"cannot publish: {', '.join(missing)} not built in the warehouse yet; run `dxmon run` first"
@@ -296,7 +281,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             withheld, overridden = _gate_outcomes(con.execute(
                 f"SELECT strftime(period_month, '%Y-%m'), {GATE_COLUMNS} FROM publication_periods ORDER BY 1"
             ).fetchall())
-            has_dti = _existing(con, "marts.fct_dti_scores")
+            has_dti = table_exists(con, "marts.fct_dti_scores")
             dti_withheld, dti_overridden = {}, {}
             if has_dti:
                 _dti_publication_years(con)
@@ -307,7 +292,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             con.execute(f"ATTACH '{staged_db}' AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
-            marts = list(PUBLISHED_MARTS) + [(n, p) for n, p in OPTIONAL_PUBLISHED_MARTS if _existing(con, n)]
+            marts = list(PUBLISHED_MARTS) + [(n, p) for n, p in OPTIONAL_PUBLISHED_MARTS if table_exists(con, n)]
             for qualified, gate in marts:
                 table = qualified.split(".")[1]
                 present = set(_columns(con, qualified))
@@ -352,7 +337,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             )
             dti_published_years = [r[0] for r in con.execute(
                 "SELECT DISTINCT year FROM published.main.rpt_dti_ranking ORDER BY 1").fetchall()] \
-                if has_dti and _existing(con, "marts.rpt_dti_ranking") else []
+                if has_dti and table_exists(con, "marts.rpt_dti_ranking") else []
             published_months = [
                 r[0] for r in con.execute(
                     "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM published.main.rpt_service_ranking_monthly ORDER BY 1"
@@ -369,7 +354,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             "dti_published_years": dti_published_years,
             "dti_withheld_years": dti_withheld,
             "dti_overridden_years": dti_overridden,
-            "files": {p.name: _sha256(p) for p in [staged_db, *parquet_files]},
+            "files": {p.name: sha256_of(p) for p in [staged_db, *parquet_files]},
         }
         final_files = []
         for path in [staged_db, *parquet_files]:

@@ -27,7 +27,8 @@ from demo.extracts.tables import (
     history_table,
     procedures_table,
 )
-from demo.extracts.writers import ExtractSink, sha256_file, write_procedures
+from demo.extracts.writers import ExtractSink, write_procedures
+from ingestion.core.files import sha256_of
 from ingestion.core.extract_contract import (
     COMPLAINTS,
     DOSSIER_STATUS_HISTORY,
@@ -194,7 +195,7 @@ def _generate_month(job: _MonthJob) -> tuple[list[dict], dict]:
             "path": p.relative_to(out).as_posix(),
             "rows": row_counts[kind.name],
             "bytes": p.stat().st_size,
-            "sha256": sha256_file(p) if job.hash_files else None,
+            "sha256": sha256_of(p) if job.hash_files else None,
             "defects": {c: counts[kind.name][c] for c in applicable} if job.defects else {},
         })
     details = {

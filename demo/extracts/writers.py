@@ -4,7 +4,6 @@ Parquet), the procedures file, and the sha256 of what was written."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,14 +98,6 @@ class _GzipOutput(gzip.GzipFile):
 
 def open_output(path: Path, fmt: str):
     return _GzipOutput(path) if fmt == "csv.gz" else pa.OSFile(str(path), "wb")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_procedures(path: Path, table: pa.Table, fmt: str) -> None:

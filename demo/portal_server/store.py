@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.extract_contract import ExtractKind
+from ingestion.core.warehouse import sql_str as _sql_str
 
 log = logging.getLogger(__package__)  # one logger for the server: "demo.portal_server"
 
@@ -30,10 +31,6 @@ class StoreError(RuntimeError):
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 _LOCAL_TS_FORMAT = ("CASE WHEN microsecond({c}) = 0 THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "

@@ -1,15 +1,17 @@
-"""The immutable raw archive: every raw input (landing file or API page) stored once, by content.
+"""The immutable raw archive: every raw input stored once, by content, whatever its kind:
+landing files and portal API pages (by month), agencies' DTI report files (by year).
 
     data/archive/raw/objects/<sha256[:2]>/<sha256><suffix>   the bytes, read-only (0444)
     data/archive/raw/index/<YYYY-MM>.jsonl                     append-only: which object arrived
-                                                               as which input of which month
+    data/archive/raw/index/dti-<YYYY>.jsonl                    as which input of which period
 
 An object is written once (to a temporary name, then renamed) and never rewritten: the same
-bytes under another name or in another month are one object. The month index is enough to
-rebuild a period without anything else (`restore_month`): the files go back into a fresh landing
-folder and the pages back into a portal archive with a complete manifest, and the ordinary
-pipeline loads them. `meta.raw_archive` lists the objects for queries (sha256 joins
-`raw.ingested_sources`).
+bytes under another name or in another period are one object. `verify_archive` rechecks every
+object's hash and mode. A period's index is enough to rebuild it without anything else
+(`restore_month`): landing files go back into a fresh landing folder, pages back into a portal
+archive with a complete manifest, DTI reports back into the inbox (with their time of receipt,
+which orders their versions), and the ordinary pipeline loads them. `meta.raw_archive` lists the
+objects for queries (sha256 joins `raw.ingested_sources` and `raw.dti_submissions`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import stat
 from dataclasses import dataclass
@@ -24,8 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.core.raw_loading import sha256_of
-from ingestion.core.warehouse import data_dir, ensure_audit_tables
+from ingestion.core.files import sha256_of
+from ingestion.core.warehouse import data_dir
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
@@ -35,7 +38,7 @@ def raw_archive_dir() -> Path:
 
 
 def _suffix(name: str) -> str:
-    for suffix in (".csv.gz", ".json.gz", ".csv", ".parquet", ".xlsx", ".json", ".gz"):
+    for suffix in (".csv.gz", ".json.gz", ".csv", ".parquet", ".xlsx", ".xlsm", ".json", ".gz"):
         if name.lower().endswith(suffix):
             return suffix
     return Path(name).suffix
@@ -45,8 +48,26 @@ def object_path(sha256: str, suffix: str, root: Path | None = None) -> Path:
     return (root or raw_archive_dir()) / "objects" / sha256[:2] / f"{sha256}{suffix}"
 
 
-def index_path(month: str, root: Path | None = None) -> Path:
-    return (root or raw_archive_dir()) / "index" / f"{month[:7]}.jsonl"
+MONTH_KEY = re.compile(r"^\d{4}-\d{2}$")
+OTHER_KEY = re.compile(r"^[a-z]+-\d{4}$")  # a year of another index: dti-2023
+
+
+def period_key(period: str) -> str:
+    """The index a period's inputs are recorded in: 'YYYY-MM' for a month (from YYYY-MM or
+    YYYY-MM-DD), 'dti-YYYY' for a DTI year."""
+    if MONTH_KEY.match(period[:7]) and (len(period) == 7 or period[7] == "-"):
+        return period[:7]
+    if OTHER_KEY.match(period):
+        return period
+    raise ValueError(f"{period!r} is not an archive period (YYYY-MM, or dti-YYYY for a DTI year)")
+
+
+def dti_period(year: int) -> str:
+    return f"dti-{int(year)}"
+
+
+def index_path(period: str, root: Path | None = None) -> Path:
+    return (root or raw_archive_dir()) / "index" / f"{period_key(period)}.jsonl"
 
 
 class ArchiveIntegrityError(RuntimeError):
@@ -60,19 +81,23 @@ class ArchivedInput:
     is_new_object: bool
 
 
-def read_index(month: str, root: Path | None = None) -> list[dict]:
-    path = index_path(month, root)
+def read_index(period: str, root: Path | None = None) -> list[dict]:
+    path = index_path(period, root)
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def archive_input(con: duckdb.DuckDBPyConnection | None, path: Path, sha256: str, month: str, *,
+def archive_input(con: duckdb.DuckDBPyConnection | None, path: Path, sha256: str, period: str, *,
                   extract_kind: str | None, source_type: str, original_location: str,
-                  page: int | None = None, root: Path | None = None) -> ArchivedInput:
+                  page: int | None = None, inbox_path: str | None = None,
+                  root: Path | None = None) -> ArchivedInput:
     """Store `path` (whose sha256 the caller computed) once, and record that it arrived as an
-    input of `month`. Idempotent: the same input again adds nothing."""
+    input of `period` (a month, or `dti_period(year)`). `source_type`: 'file' (landing),
+    'api_page' or 'dti_report' (with `inbox_path`, its place under the inbox:
+    <year>/<unit>/<name>). Idempotent: the same input again adds nothing."""
     root = root or raw_archive_dir()
+    key = period_key(period)
     target = object_path(sha256, _suffix(path.name), root)
     is_new = not target.exists()
     if is_new:
@@ -87,17 +112,21 @@ def archive_input(con: duckdb.DuckDBPyConnection | None, path: Path, sha256: str
     now = dt.datetime.now()
     record = {
         "sha256": sha256, "object": str(target.relative_to(root)), "size_bytes": target.stat().st_size,
-        "period_month": month[:7], "extract_kind": extract_kind, "source_type": source_type,
-        "original_name": Path(path).name, "original_location": original_location, "page": page,
+        "period_month": key if MONTH_KEY.match(key) else None, "extract_kind": extract_kind,
+        "source_type": source_type, "original_name": Path(path).name, "original_location": original_location,
+        "page": page,
     }
-    seen = {(r["sha256"], r["original_location"], r["original_name"]) for r in read_index(month, root)}
+    if key != record["period_month"]:
+        record["period"] = key
+    if inbox_path is not None:  # where it goes back on a restore, and when it arrived
+        record.update(inbox_path=inbox_path, received_mtime=Path(path).stat().st_mtime)
+    seen = {(r["sha256"], r["original_location"], r["original_name"]) for r in read_index(key, root)}
     if (sha256, original_location, record["original_name"]) not in seen:
-        index = index_path(month, root)
+        index = index_path(key, root)
         index.parent.mkdir(parents=True, exist_ok=True)
         with open(index, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({**record, "archived_at": now.isoformat(timespec="seconds")}, ensure_ascii=False) + "\n")
     if con is not None:
-        ensure_audit_tables(con)
         con.execute(
             "INSERT INTO meta.raw_archive VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
             [sha256, record["size_bytes"], str(target), now],
@@ -120,29 +149,41 @@ def verify_archive(root: Path | None = None) -> list[str]:
     return problems
 
 
-def archived_months(root: Path | None = None) -> list[str]:
+def archived_periods(root: Path | None = None) -> list[str]:
+    """Every period with an index: months (YYYY-MM) and DTI years (dti-YYYY)."""
     root = root or raw_archive_dir()
     return sorted(p.stem for p in (root / "index").glob("*.jsonl"))
 
 
+def archived_months(root: Path | None = None) -> list[str]:
+    """The months (YYYY-MM) with an index: the service index's periods."""
+    return [p for p in archived_periods(root) if MONTH_KEY.match(p)]
+
+
 def restore_month(month: str, data_root: Path, root: Path | None = None) -> dict:
-    """Put the archived inputs of `month` back where the pipeline reads them, under `data_root`:
+    """Put the archived inputs of a period back where the pipeline reads them, under `data_root`:
     files into `landing/<month>/` (their last version per original name), API pages into
-    `archive/portal/<month>/<kind>/` with a complete manifest. Returns counts."""
+    `archive/portal/<month>/<kind>/` with a complete manifest, DTI reports of `dti-YYYY` into
+    `inbox/<year>/<unit>/` (the last version per place, with its time of receipt). Returns counts."""
     root = root or raw_archive_dir()
+    key = period_key(month)
     latest: dict[tuple, dict] = {}
-    for rec in read_index(month, root):
+    for rec in read_index(key, root):
         # the last version of each input wins, as in the loader
-        latest[(rec["source_type"], rec["extract_kind"], rec.get("page"), rec["original_name"] if rec["source_type"] == "file" else None)] = rec
-    files = pages = 0
+        place = rec["original_name"] if rec["source_type"] == "file" else rec.get("inbox_path")
+        latest[(rec["source_type"], rec["extract_kind"], rec.get("page"), place)] = rec
+    files = pages = reports = 0
     manifests: dict[str, list[dict]] = {}
     for rec in latest.values():
         obj = root / rec["object"]
         if sha256_of(obj) != rec["sha256"]:
             raise ArchiveIntegrityError(f"{obj}: content does not match sha256 {rec['sha256']}")
         if rec["source_type"] == "file":
-            target = data_root / "landing" / month[:7] / rec["original_name"]
+            target = data_root / "landing" / key / rec["original_name"]
             files += 1
+        elif rec["source_type"] == "dti_report":
+            target = data_root / "inbox" / rec["inbox_path"]
+            reports += 1
         else:
             target = data_root / "archive" / "portal" / month[:7] / rec["extract_kind"] / f"page-{rec['page']:05d}.json.gz"
             manifests.setdefault(rec["extract_kind"], []).append(
@@ -151,10 +192,12 @@ def restore_month(month: str, data_root: Path, root: Path | None = None) -> dict
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(obj, target)
         os.chmod(target, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+        if rec.get("received_mtime") is not None:  # intake versions reports in order of receipt
+            os.utime(target, (rec["received_mtime"], rec["received_mtime"]))
     for kind, entries in manifests.items():
         entries.sort(key=lambda e: e["page"])
         folder = data_root / "archive" / "portal" / month[:7] / kind
         (folder / "manifest.json").write_text(json.dumps(
             {"kind": kind, "month": month[:7], "complete": True, "restored_from_raw_archive": True,
              "pages": entries}, indent=2), encoding="utf-8")
-    return {"files": files, "pages": pages}
+    return {"files": files, "pages": pages, "reports": reports}

@@ -6,14 +6,13 @@ DuckDB reads the source itself and writes typed rows with their rejection rule i
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from expectations.row_rules import typed_select_sql
 from ingestion.core.extract_contract import ExtractKind
+from ingestion.core.warehouse import sql_str
 
 
 class SourceContractError(ValueError):
@@ -25,18 +24,6 @@ class LoadedSource:
     source_id: str
     row_count: int
     rejected_count: int
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sql_str(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def normalise_column_name(name: str) -> str:

@@ -6,9 +6,10 @@ Each file is registered in `raw.ingested_sources` with its sha256, size and row 
 * the same file again (same name, same content) is a no-op;
 * a changed file replaces the rows of its previous version, whose registry row stays as history
   with `superseded_at` set;
-* an unreadable file (corrupt gzip, wrong encoding, missing columns, unknown name) is moved to
-  `data/quarantine/files/<YYYY-MM>/` with a `<name>.reason.json` and a row in
-  `quarantine.rejected_files`; the month's other files still load.
+* an unreadable file (corrupt gzip, wrong encoding, missing columns, unknown name) is copied to
+  the quarantine (`ingestion/core/quarantine.py`: `data/quarantine/landing/<YYYY-MM>/`, a
+  `.reason.json`, a row in `quarantine.rejected_files`) and left in place; the same bytes there
+  again are a no-op. The month's other files still load.
 """
 
 from __future__ import annotations
@@ -16,26 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import gzip
-import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ingestion.core.extract_contract import ExtractKind, kind_for_filename
-from ingestion.core.raw_loading import (
-    SourceContractError,
-    counts_by_source,
-    insert_typed_rows,
-    map_source_columns,
-    sha256_of,
-    sql_str,
-)
+from ingestion.core.files import sha256_of
+from ingestion.core.raw_loading import SourceContractError, counts_by_source, insert_typed_rows, map_source_columns
+from ingestion.core.quarantine import LANDING, quarantine_file, quarantined_before
 from ingestion.core.raw_archive import archive_input
-from ingestion.core.warehouse import data_dir, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import data_dir, sql_str
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +39,6 @@ SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 def landing_dir() -> Path:
     return Path(os.environ.get("DXMON_LANDING_DIR", data_dir() / "landing")).resolve()
-
-
-def file_quarantine_dir() -> Path:
-    return data_dir() / "quarantine" / "files"
 
 
 @dataclass
@@ -137,25 +128,9 @@ def source_relation(con: duckdb.DuckDBPyConnection, path: Path, kind: ExtractKin
     )
 
 
-def _quarantine_file(con, path: Path, month: str, sha: str, reason: str) -> FileOutcome:
-    target_dir = file_quarantine_dir() / month
-    target_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    target = target_dir / f"{stamp}-{path.name}"
-    shutil.move(str(path), target)
-    now = dt.datetime.now()
-    (target_dir / f"{target.name}.reason.json").write_text(
-        json.dumps(
-            {"original_location": str(path), "sha256": sha, "reason": reason, "quarantined_at": now.isoformat()},
-            ensure_ascii=False, indent=2,
-        ),
-        encoding="utf-8",
-    )
-    con.execute(
-        "INSERT INTO quarantine.rejected_files VALUES (?, ?, ?, ?, ?, ?)",
-        [dt.date.fromisoformat(month + "-01"), str(target), str(path), sha, reason, now],
-    )
-    log.warning("quarantined %s: %s", path, reason)
+def _quarantine_file(con, path: Path, month: str, sha: str, rule: str, reason: str) -> FileOutcome:
+    quarantine_file(con, path, input_kind=LANDING, period=month, folder=(month,), sha256=sha, rule=rule,
+                    reason=reason)
     return FileOutcome(str(path), "quarantined", reason=reason)
 
 
@@ -174,9 +149,14 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
     # every input, good or not, is kept once in the immutable raw archive (ingestion/core/raw_archive.py)
     archive_input(con, path, sha, month, extract_kind=kind.name if kind else None,
                   source_type="file", original_location=str(path))
+    earlier = quarantined_before(con, LANDING, str(path), sha)
+    if earlier:
+        # left in place after it was quarantined: the same bytes are not taken again
+        return FileOutcome(str(path), "unchanged", kind.name if kind else None,
+                           reason=f"quarantined before (copy {earlier[0]}): {earlier[1]}")
     if kind is None or _suffix(path) is None:
         return _quarantine_file(
-            con, path, month, sha,
+            con, path, month, sha, "unknown_file",
             f"{path.name}: not a known extract file; expected a name starting with dossiers, "
             f"dossier_status_history, procedures or complaints and ending in {', '.join(SUPPORTED_SUFFIXES)}",
         )
@@ -222,7 +202,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if not reason.startswith(str(path)):
             reason = f"{path}: {reason}"
-        return _quarantine_file(con, path, month, sha, reason)
+        rule = "missing_columns" if isinstance(exc, SourceContractError) else "unreadable_file"
+        return _quarantine_file(con, path, month, sha, rule, reason)
     action = "replaced" if previous else "loaded"
     log.info("%s %s: %d rows (%d rejected)", action, path, rows, rejected)
     return FileOutcome(str(path), action, kind.name, source_id, rows, rejected)
@@ -230,7 +211,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
 
 def ingest_landing_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthFilesReport:
     """Load every file in the month's landing folder."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     report = MonthFilesReport(month)
     for path in list_landing_files(month):
         report.files.append(load_file(con, path, month))

@@ -5,7 +5,9 @@ month and archives each page's raw body, gzipped, before parsing it:
 
     <archive_dir>/<YYYY-MM>/<kind>/page-00001.json.gz   one JSON object per file, with `items`
     <archive_dir>/<YYYY-MM>/<kind>/manifest.json        written once every page is archived
-    <archive_dir>/<YYYY-MM>/<kind>/rejected/            pages that failed the shape checks, with reasons
+
+A page that fails the shape checks goes to the quarantine (data/quarantine/portal_pages/, with
+its reason) and is fetched again.
 
 Transient HTTP failures (429 with Retry-After, 5xx, connection errors, timeouts) are retried by
 urllib3 with backoff; a page whose body is truncated or has the wrong shape is re-fetched a
@@ -20,13 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import json
 import logging
-import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,34 +34,46 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
-from ingestion.core.warehouse import data_dir
+from ingestion.core.extract_contract import ExtractKind
+from ingestion.core.files import sha256_of
+from ingestion.portal.page_archive import (
+    MANIFEST_NAME,
+    ArchivedPage,
+    atomic_write,
+    manifest_problem,
+    month_kind_dir,
+    reject_page,
+    page_filename,
+    page_files,
+    portal_archive_dir,
+    read_manifest,
+    supersede,
+    write_manifest,
+    utc_now,
+)
+from ingestion.portal.page_contract import (
+    MAX_PAGE_SIZE,
+    PageShapeError,
+    PortalConfigError,
+    PortalError,
+    check_month,
+    check_page,
+    is_int,
+    resolve_kind,
+)
 
 log = logging.getLogger(__name__)
 
 ENV_URL = "DXMON_PORTAL_URL"
 ENV_TOKEN = "DXMON_PORTAL_TOKEN"
 DEFAULT_PAGE_SIZE = 5000
-MAX_PAGE_SIZE = 20000
-PAGE_KEYS = ("kind", "month", "page", "page_size", "total_pages", "total_items", "generated_at", "items")
-MANIFEST_NAME = "manifest.json"
-REJECTED_DIR = "rejected"
-PAGE_RE = re.compile(r"^page-(\d{5,})\.json\.gz$")
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 # ---------------------------------------------------------------------------------------------
-# Errors
+# Errors (PortalError, PortalConfigError and PageShapeError: ingestion/portal/page_contract.py;
+# ArchiveIncompleteError: ingestion/portal/page_archive.py)
 # ---------------------------------------------------------------------------------------------
-
-
-class PortalError(RuntimeError):
-    """Base of every error this module raises."""
-
-
-class PortalConfigError(PortalError):
-    """The client is not configured (a missing environment variable, a bad argument)."""
 
 
 class PortalHTTPError(PortalError):
@@ -90,27 +101,10 @@ class PortalPageError(PortalError):
         self.url, self.page, self.reason, self.archived = url, page, reason, archived
 
 
-class ArchiveIncompleteError(PortalError):
-    """The archive of a month/kind has no complete manifest (the fetch did not finish)."""
-
-
-class PageShapeError(ValueError):
-    """A page body that does not meet the contract; the message says what is wrong."""
-
 
 # ---------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArchivedPage:
-    page: int
-    path: Path
-    sha256: str  # of the archived .json.gz file (what raw.ingested_sources records)
-    size_bytes: int
-    item_count: int
-    url: str
 
 
 @dataclass
@@ -133,7 +127,6 @@ class FetchResult:
     @property
     def item_count(self) -> int:
         return sum(p.item_count for p in self.pages)
-
 
 # ---------------------------------------------------------------------------------------------
 # Retries
@@ -182,212 +175,6 @@ def build_retry(max_retries: int, backoff_factor: float, retry_after_cap_s: floa
         raise_on_status=False,  # the last error response comes back, so its message can be shown
         retry_after_cap_s=retry_after_cap_s,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# The archive
-# ---------------------------------------------------------------------------------------------
-
-
-def default_archive_dir() -> Path:
-    return data_dir() / "archive" / "portal"
-
-
-def month_kind_dir(archive_dir: str | Path, month: str, kind: str | ExtractKind) -> Path:
-    return Path(archive_dir) / check_month(month) / resolve_kind(kind).name
-
-
-def page_filename(page: int) -> str:
-    return f"page-{page:05d}.json.gz"
-
-
-def read_manifest(archive_dir: str | Path, month: str, kind: str | ExtractKind) -> dict | None:
-    path = month_kind_dir(archive_dir, month, kind) / MANIFEST_NAME
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
-        log.warning("%s is unreadable (%s); treating the month as not fetched", path, e)
-        return None
-
-
-def archived_pages(archive_dir: str | Path, month: str, kind: str | ExtractKind,
-                   complete_only: bool = True) -> list[Path]:
-    """The archived page files of one month and kind, in page order.
-
-    Each file is a gzipped JSON object with `items` (a list of records keyed by the contract's
-    field names). With `complete_only` (the default) the month must have a complete manifest,
-    and exactly the pages it lists are returned; otherwise whatever pages are on disk.
-    """
-    folder = month_kind_dir(archive_dir, month, kind)
-    manifest = read_manifest(archive_dir, month, kind)
-    if manifest is not None and manifest.get("complete"):
-        return [folder / p["file"] for p in manifest["pages"]]
-    if complete_only:
-        raise ArchiveIncompleteError(
-            f"{folder}: no complete {MANIFEST_NAME}; the portal fetch of {resolve_kind(kind).name} "
-            f"{month} did not finish. Run PortalClient.fetch_month for it (it resumes where it stopped)."
-        )
-    return [path for _, path in _page_files(folder)]
-
-
-def _page_files(folder: Path) -> list[tuple[int, Path]]:
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.iterdir():
-        m = PAGE_RE.match(path.name)
-        if m and path.is_file():
-            found.append((int(m.group(1)), path))
-    return sorted(found)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes, compress: bool) -> None:
-    """Write to a temp file beside `path`, fsync, rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if compress:
-                # mtime=0 and no file name: the same body always gives the same bytes (and sha256).
-                # Level 6: 4x faster than the default 9 on pages, a few percent larger.
-                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz:
-                    gz.write(data)
-            else:
-                fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _move_aside(path: Path, folder: Path, reason: str, url: str, page: int) -> Path:
-    """Move a bad page into <kind>/rejected/ with a reason file beside it."""
-    rejected = folder / REJECTED_DIR
-    rejected.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = rejected / f"page-{page:05d}.{stamp}.json.gz"
-    os.replace(path, target)
-    reason_path = target.with_name(target.name.removesuffix(".json.gz") + ".reason.json")
-    reason_path.write_text(json.dumps({"page": page, "url": url, "reason": reason, "rejected_at": _utc_now()},
-                                      ensure_ascii=False, indent=2), encoding="utf-8")
-    return target
-
-
-# ---------------------------------------------------------------------------------------------
-# Page checks
-# ---------------------------------------------------------------------------------------------
-
-
-def resolve_kind(kind: str | ExtractKind) -> ExtractKind:
-    if isinstance(kind, ExtractKind):
-        return kind
-    try:
-        return EXTRACT_KINDS[kind]
-    except KeyError:
-        raise PortalConfigError(f"unknown extract kind {kind!r}; expected one of {', '.join(EXTRACT_KINDS)}") from None
-
-
-def check_month(month: str | dt.date) -> str:
-    if isinstance(month, dt.date):
-        return month.strftime("%Y-%m")
-    if not isinstance(month, str) or not MONTH_RE.match(month):
-        raise PortalConfigError(f"month {month!r} is not YYYY-MM")
-    return month
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def check_page(body: bytes, kind: ExtractKind, month: str, page: int, page_size: int,
-               expected_totals: tuple[int, int] | None = None) -> dict:
-    """Parse one page body and check its shape against the request and the contract.
-    Returns the parsed page; raises PageShapeError saying what is wrong."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise PageShapeError(f"body is not valid JSON ({len(body)} bytes, truncated?): {e}") from None
-    if not isinstance(payload, dict):
-        raise PageShapeError(f"body is a JSON {type(payload).__name__}, expected an object")
-    missing = [k for k in PAGE_KEYS if k not in payload]
-    if missing:
-        raise PageShapeError(f"missing key(s) {', '.join(missing)}")
-    for key in ("page", "page_size", "total_pages", "total_items"):
-        if not _is_int(payload[key]) or payload[key] < 0:
-            raise PageShapeError(f"{key} is {payload[key]!r}, expected a non-negative integer")
-    for key, want in (("kind", kind.name), ("month", month), ("page", page), ("page_size", page_size)):
-        if payload[key] != want:
-            raise PageShapeError(f"{key} is {payload[key]!r}, requested {want!r}")
-    total_pages, total_items = payload["total_pages"], payload["total_items"]
-    if total_pages != math.ceil(total_items / page_size):
-        raise PageShapeError(
-            f"total_pages {total_pages} does not match total_items {total_items} at page_size {page_size}"
-        )
-    if expected_totals is not None and (total_pages, total_items) != expected_totals:
-        raise PageShapeError(
-            f"total_pages/total_items are {total_pages}/{total_items} but earlier pages said "
-            f"{expected_totals[0]}/{expected_totals[1]}: the month's data changed while paging "
-            f"(fetch again with refresh=True)"
-        )
-    if page > max(total_pages, 1):
-        raise PageShapeError(f"page {page} is beyond total_pages {total_pages}")
-    items = payload["items"]
-    if not isinstance(items, list):
-        raise PageShapeError(f"items is a JSON {type(items).__name__}, expected a list")
-    if len(items) > page_size:
-        raise PageShapeError(f"{len(items)} items, more than page_size {page_size}")
-    expected_count = min(page_size, max(total_items - (page - 1) * page_size, 0))
-    if len(items) != expected_count:
-        raise PageShapeError(
-            f"{len(items)} items, expected {expected_count} (page {page} of {total_pages}, {total_items} items)"
-        )
-    fields = kind.field_names
-    wanted = set(fields)
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise PageShapeError(f"items[{i}] is a JSON {type(item).__name__}, expected an object")
-        if item.keys() != wanted:
-            extra = sorted(set(item) - wanted)
-            absent = [f for f in fields if f not in item]
-            raise PageShapeError(
-                f"items[{i}] keys differ from the '{kind.name}' contract"
-                + (f"; missing: {', '.join(absent)}" if absent else "")
-                + (f"; unexpected: {', '.join(extra)}" if extra else "")
-            )
-        for name, value in item.items():
-            if isinstance(value, (dict, list)):
-                raise PageShapeError(f"items[{i}].{name} is a JSON {type(value).__name__}, expected a scalar")
-    return payload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,13 +303,13 @@ class PortalClient:
                 problem = str(e)
             else:
                 # Archive the raw body before parsing it: what the portal sent is kept as sent.
-                _atomic_write(path, body, compress=True)
+                atomic_write(path, body, compress=True)
                 try:
                     payload = check_page(body, kind, month, page, page_size, expected_totals)
                 except PageShapeError as e:
                     problem = str(e)
-                    moved = _move_aside(path, folder, problem, url, page)
-                    log.debug("moved rejected page to %s", moved)
+                    moved = reject_page(path, month, kind, "malformed_page", problem, url, page)
+                    log.debug("quarantined the rejected page as %s", moved)
                 else:
                     return ArchivedPage(page, path, sha256_of(path), path.stat().st_size,
                                         len(payload["items"]), url), payload
@@ -540,8 +327,8 @@ class PortalClient:
     # -- resume -------------------------------------------------------------------------------
     def _archived_prefix(self, kind: ExtractKind, month: str, folder: Path) -> tuple[list[ArchivedPage], dict | None]:
         """Pages 1..k already archived and valid (read back and checked), and page 1's payload.
-        The first invalid page is moved to rejected/."""
-        files = dict(_page_files(folder))
+        The first invalid page is quarantined (reject_page)."""
+        files = dict(page_files(folder))
         good: list[ArchivedPage] = []
         first: dict | None = None
         page = 1
@@ -556,14 +343,15 @@ class PortalClient:
                     # Page 1 sets the page size the rest of the month must be fetched with.
                     probe = json.loads(body)
                     page_size = probe.get("page_size") if isinstance(probe, dict) else None
-                    if not _is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
+                    if not is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
                         raise PageShapeError(f"page_size is {page_size!r}")
                     url = self.page_url(kind, month, page, page_size)
                 totals = (first["total_pages"], first["total_items"]) if first else None
                 payload = check_page(body, kind, month, page, page_size, totals)
             except (OSError, EOFError, ValueError) as e:  # gzip errors, JSON errors, PageShapeError
                 log.warning("%s: archived page %d is not valid (%s); fetching it again", folder, page, e)
-                _move_aside(path, folder, f"archived page failed validation on resume: {e}", url, page)
+                reject_page(path, month, kind, "invalid_archived_page",
+                            f"archived page failed validation on resume: {e}", url, page)
                 break
             if first is None:
                 first = payload
@@ -573,41 +361,18 @@ class PortalClient:
             page += 1
         return good, first
 
-    def _manifest_problem(self, folder: Path, manifest: dict) -> str | None:
-        try:
-            for entry in manifest["pages"]:
-                path = folder / entry["file"]
-                if not path.is_file():
-                    return f"{path} listed in the manifest is missing"
-                if sha256_of(path) != entry["sha256"]:
-                    return f"{path} does not match the sha256 in the manifest"
-        except (KeyError, TypeError) as e:
-            return f"manifest is malformed ({e!r})"
-        return None
-
-    def _set_aside(self, folder: Path, why: str) -> None:
-        """Move archived pages and the manifest into superseded-<time>/ (nothing is deleted)."""
-        victims = [p for _, p in _page_files(folder)] + [p for p in [folder / MANIFEST_NAME] if p.exists()]
-        if not victims:
-            return
-        target = folder / f"superseded-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
-        target.mkdir()
-        for p in victims:
-            os.replace(p, target / p.name)
-        log.info("%s: moved %d archived file(s) to %s (%s)", folder, len(victims), target.name, why)
-
     # -- one month ----------------------------------------------------------------------------
     def fetch_month(self, kind: str | ExtractKind, month: str | dt.date,
                     archive_dir: str | Path | None = None, refresh: bool = False) -> FetchResult:
         """Fetch and archive every page of `kind` for `month` (YYYY-MM); see the module docstring."""
         kind, month = resolve_kind(kind), check_month(month)
-        archive_dir = Path(archive_dir) if archive_dir is not None else default_archive_dir()
+        archive_dir = Path(archive_dir) if archive_dir is not None else portal_archive_dir()
         folder = month_kind_dir(archive_dir, month, kind)
         manifest_path = folder / MANIFEST_NAME
 
         manifest = read_manifest(archive_dir, month, kind)
         if manifest is not None and not refresh:
-            problem = self._manifest_problem(folder, manifest) if manifest.get("complete") else "not complete"
+            problem = manifest_problem(folder, manifest) if manifest.get("complete") else "not complete"
             if problem is None:
                 log.info("%s %s: already complete in %s (%d pages, %d items); not fetching",
                          kind.name, month, folder, len(manifest["pages"]), manifest["total_items"])
@@ -615,7 +380,9 @@ class PortalClient:
             log.warning("%s: manifest ignored (%s); checking archived pages", manifest_path, problem)
             manifest_path.unlink(missing_ok=True)
         if refresh:
-            self._set_aside(folder, "refresh requested")
+            moved = supersede(folder, [p for _, p in page_files(folder)] + [p for p in [manifest_path] if p.exists()])
+            if moved:
+                log.info("%s: archived pages and manifest moved to %s (refresh requested)", folder, moved.name)
         folder.mkdir(parents=True, exist_ok=True)
 
         pages, first = self._archived_prefix(kind, month, folder)
@@ -640,14 +407,11 @@ class PortalClient:
                      first["total_pages"], archived_page.item_count, archived_page.size_bytes)
 
         # Pages beyond the last one can only be leftovers of an older run with other totals.
-        stale = [p for n, p in _page_files(folder) if n > len(pages)]
-        if stale:
-            target = folder / f"superseded-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
-            target.mkdir()
-            for p in stale:
-                os.replace(p, target / p.name)
+        stale = [p for n, p in page_files(folder) if n > len(pages)]
+        moved = supersede(folder, stale)
+        if moved:
             log.warning("%s: moved %d stale page file(s) beyond page %d to %s", folder, len(stale), len(pages),
-                        target.name)
+                        moved.name)
 
         manifest = {
             "kind": kind.name,
@@ -658,14 +422,14 @@ class PortalClient:
             "total_pages": first["total_pages"],
             "total_items": first["total_items"],
             "complete": True,
-            "fetched_at": _utc_now(),
+            "fetched_at": utc_now(),
             "pages": [
                 {"page": p.page, "file": p.path.name, "url": p.url, "sha256": p.sha256,
                  "size_bytes": p.size_bytes, "item_count": p.item_count}
                 for p in pages
             ],
         }
-        _atomic_write(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"), compress=False)
+        write_manifest(folder, manifest)
         log.info("%s %s: complete, %d pages / %d items (%d fetched now) in %.1f s -> %s", kind.name, month,
                  len(pages), first["total_items"], len(fetched), time.monotonic() - started, folder)
         return FetchResult(kind.name, month, folder, pages, first["total_pages"], first["total_items"],
@@ -682,8 +446,6 @@ class PortalClient:
 
 
 __all__ = [
-    "ArchiveIncompleteError", "ArchivedPage", "CappedRetry", "FetchResult", "PageShapeError", "PortalAuthError",
-    "PortalClient", "PortalConfigError", "PortalError", "PortalHTTPError", "PortalPageError",
-    "PortalUnavailableError", "archived_pages", "check_page", "default_archive_dir", "month_kind_dir",
-    "page_filename", "read_manifest",
+    "CappedRetry", "FetchResult", "PortalAuthError", "PortalClient", "PortalHTTPError", "PortalPageError",
+    "PortalUnavailableError",
 ]

@@ -1,7 +1,7 @@
 """Loading archived portal API pages into the raw tables.
 
 The client (`ingestion/portal/client.py`) archives every page gzipped before anything parses
-it; this module reads those archived pages with DuckDB (rows never pass through pandas) through
+it (`ingestion/portal/page_archive.py`); this module reads those archived pages with DuckDB (rows never pass through pandas) through
 the same typed load and row rules as the bulk files. Each page is one source in
 `raw.ingested_sources`: loading the same archived page again is a no-op; a page whose content
 changed (a refetch) replaces the rows of its earlier version, which stays in the registry as
@@ -18,16 +18,15 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
-from ingestion.portal.client import archived_pages, read_manifest
+from ingestion.core.files import sha256_of
+from ingestion.core.quarantine import PORTAL_PAGES, record_quarantined
 from ingestion.core.raw_archive import archive_input
-from ingestion.core.raw_loading import counts_by_source, insert_typed_rows, sha256_of, sql_str
-from ingestion.core.warehouse import data_dir, ensure_schema
+from ingestion.core.raw_loading import counts_by_source, insert_typed_rows
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import sql_str
+from ingestion.portal.page_archive import archived_pages, portal_archive_dir, read_manifest
 
 log = logging.getLogger(__name__)
-
-
-def portal_archive_dir() -> Path:
-    return data_dir() / "archive" / "portal"
 
 
 @dataclass
@@ -35,6 +34,7 @@ class MonthPagesReport:
     period_month: str
     pages_loaded: int = 0
     pages_unchanged: int = 0
+    pages_quarantined: int = 0  # rejected page bodies recorded in quarantine.rejected_files by this load
     rows_loaded: int = 0
     rows_rejected: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -43,6 +43,7 @@ class MonthPagesReport:
         return {
             "pages_loaded": self.pages_loaded,
             "pages_unchanged": self.pages_unchanged,
+            "pages_quarantined": self.pages_quarantined,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
         }
@@ -81,9 +82,11 @@ JOIN (VALUES {ids}) AS m(filename, source_id) USING (filename)
 
 def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir: Path | None = None) -> MonthPagesReport:
     """Load every archived page of `month` (all kinds) that is not loaded yet."""
-    ensure_schema(con)
+    prepare_warehouse(con)
     archive_dir = archive_dir or portal_archive_dir()
     report = MonthPagesReport(month)
+    # pages the client quarantined while fetching (it has no warehouse open) get their rows now
+    report.pages_quarantined = record_quarantined(con, PORTAL_PAGES, month)
     period = dt.date.fromisoformat(month + "-01")
     for kind in EXTRACT_KINDS.values():
         new_pages: list[tuple[Path, str, str, int, str | None]] = []

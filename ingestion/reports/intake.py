@@ -2,7 +2,8 @@
 
 `inbox/<year>/<unit_code>/<file>.xlsx|csv`. For every file not seen before (by sha256):
 
-* the file is copied to a content-addressed, read-only archive (`data/archive/dti/<sha[:2]>/`);
+* the file is stored in the raw archive (`ingestion/core/raw_archive.py`: content-addressed,
+  read-only, verified by `dxmon audit-archive verify`), indexed under the period `dti-<year>`;
 * its unit and year are read from inside the file and checked against the folder and the unit
   registry (a file in another unit's folder is rejected, saying whose it is);
 * it gets the next version number of its (year, folder unit), in order of receipt;
@@ -10,8 +11,9 @@
   number cell, out of range, unknown code, formula without a value) is flagged with a rule and
   a reason naming file, sheet, row and field, and the other rows still flow;
 * a file that cannot be read as a report (corrupt, truncated, no indicator sheet, no header
-  cells, wrong encoding) is a `rejected` submission with a copy in
-  `data/quarantine/dti_files/<year>/<unit>/` beside a `.reason.json`.
+  cells, wrong encoding) is a `rejected` submission, and a copy goes to the quarantine
+  (`ingestion/core/quarantine.py`: `data/quarantine/dti_reports/<year>/<unit>/`, a `.reason.json`,
+  a row in `quarantine.rejected_files`).
 The same bytes again are a no-op. Nothing in the inbox is moved or changed. A missing or broken
 catalogue (`CatalogueError`) stops the run before the file is registered: it is not the file's
 fault, and the file must be taken again once the catalogue is fixed.
@@ -20,12 +22,9 @@ fault, and the file must be taken again once the catalogue is fixed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import re
-import shutil
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,8 +52,10 @@ from ingestion.reports.cell_parsing import (
 )
 from ingestion.reports.report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
-from ingestion.reports.dti.tables import ensure_dti_schema
-from ingestion.core.raw_loading import sha256_of
+from ingestion.core import quarantine
+from ingestion.core.files import sha256_of
+from ingestion.core.raw_archive import archive_input, dti_period
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,9 @@ def default_inbox_dir() -> Path:
     return Path(os.environ.get("DXMON_DTI_INBOX", data_dir() / "inbox")).resolve()
 
 
-def default_archive_dir() -> Path:
-    return data_dir() / "archive" / "dti"
-
-
 def quarantine_dir() -> Path:
-    return data_dir() / "quarantine" / "dti_files"
+    """Where rejected report files are copied (`<year>/<unit>/` below)."""
+    return quarantine.quarantine_dir(quarantine.DTI_REPORTS)
 
 
 @dataclass
@@ -146,31 +144,6 @@ def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
         unit = parts[1] if len(parts) == 3 and year else None
         found.append((year, unit, path))
     return sorted(found, key=lambda t: (t[2].stat().st_mtime, str(t[2])))
-
-
-def _archive(path: Path, sha: str, root: Path) -> Path:
-    target = root / sha[:2] / f"{sha}{path.suffix.lower()}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, target)
-        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    return target
-
-
-def _quarantine(path: Path, sha: str, year, unit, rule: str, reason: str, submission_id: str | None) -> Path:
-    folder = quarantine_dir() / str(year or "unknown") / str(unit or "unknown")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha[:16]}-{path.name}"
-    if not target.exists():
-        shutil.copyfile(path, target)
-    (folder / f"{target.name}.reason.json").write_text(json.dumps({
-        "original_location": str(path), "submission_id": submission_id, "sha256": sha,
-        "rule": rule, "reason": reason, "quarantined_at": dt.datetime.now().isoformat(),
-    }, ensure_ascii=False, indent=2), encoding="utf-8")
-    log.warning("rejected %s: %s", path, reason)
-    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,7 +353,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
     if con.execute("SELECT 1 FROM raw.dti_submissions WHERE submission_id = ?", [submission_id]).fetchone():
         return FileOutcome(str(path), "unchanged", submission_id, year, folder_unit)
     received_at = dt.datetime.now()
-    archived = _archive(path, sha, archive_root or default_archive_dir())
+    archived = archive_input(con, path, sha, dti_period(year), extract_kind=None, source_type="dti_report",
+                             original_location=str(path), inbox_path=f"{year}/{path.parent.name}/{path.name}",
+                             root=archive_root).path
     fmt = path.suffix.lower().lstrip(".")
     report, header, rows = None, None, []
     rule = reason = None
@@ -441,7 +416,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
         con.execute("ROLLBACK")
         raise
     if rule:
-        _quarantine(path, sha, year, folder_unit, rule, reason, submission_id)
+        quarantine.quarantine_file(con, path, input_kind=quarantine.DTI_REPORTS, period=str(year),
+                                   folder=(str(year), str(folder_unit)), sha256=sha, rule=rule, reason=reason,
+                                   details={"submission_id": submission_id})
     rejected = sum(r["rejection_rule"] is not None for r in rows)
     log.info("%s %s v%d: %d rows (%d rejected)", status, path, version, len(rows), rejected)
     return FileOutcome(str(path), status, submission_id, year, folder_unit, version, len(rows), rejected, reason)
@@ -463,8 +440,8 @@ def _header_unit(report: ReportFile | None) -> str | None:
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox_dir: Path | None = None,
                  archive_dir: Path | None = None) -> IntakeSummary:
     """Take every new file of `inbox_dir` (default `data_dir()/inbox`, or `DXMON_DTI_INBOX`) and
-    archive it under `archive_dir` (default `data_dir()/archive/dti`); see the module docstring."""
-    ensure_dti_schema(con)
+    store it in the raw archive at `archive_dir` (default `raw_archive_dir()`); see the module docstring."""
+    prepare_warehouse(con)
     inbox = Path(inbox_dir).resolve() if inbox_dir else default_inbox_dir()
     summary = IntakeSummary(str(inbox))
     for year, unit, path in list_inbox_files(inbox):

@@ -175,3 +175,8 @@ def register(sub) -> None:
     serve.add_argument("--port", type=int, default=8766)
     serve.add_argument("--token", default=DEMO_TOKEN)
     demo.set_defaults(handler=_demo)
+
+    from orchestration.cli import dti
+
+    p = dti.dti_commands.add_parser("demo", help="the demo's DTI part alone: reports, history, provisional 2023, closes")
+    p.set_defaults(handler=lambda a: 0 if run_dti_demo() else 1)

@@ -157,12 +157,11 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=100, help="rows per level and group (default %(default)s)")
     p.set_defaults(handler=lambda a: print_ranking(a.year, a.level, a.limit))
 
-    p = dti_sub.add_parser("demo", help="the demo's DTI part alone: reports, history, provisional 2023, closes")
-    p.set_defaults(handler=_demo)
+    # `dxmon dti demo` is registered by orchestration/cli/demo.py (the demo depends on these
+    # commands, not the other way round)
+    global dti_commands
+    dti_commands = dti_sub
 
 
-def _demo(args) -> int:
-    from orchestration.cli.demo import run_dti_demo
-
-    return 0 if run_dti_demo() else 1
+dti_commands = None  # the `dxmon dti` subcommands, once registered
 

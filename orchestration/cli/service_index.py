@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from ingestion.core.warehouse import connect, data_dir, ensure_schema, warehouse_path
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect, data_dir, warehouse_path
 from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
 
 
@@ -27,7 +28,7 @@ def print_status() -> None:
     from publication.summaries import month_status
 
     with connect() as con:
-        ensure_schema(con)
+        prepare_warehouse(con)
         print(month_status(con))
 
 
@@ -35,7 +36,7 @@ def print_quarantine(month: str) -> None:
     from publication.summaries import quarantined_files, quarantined_rows
 
     with connect() as con:
-        ensure_schema(con)
+        prepare_warehouse(con)
         print(quarantined_rows(con, month))
         print(quarantined_files(con, month))
 
@@ -68,7 +69,9 @@ def print_outputs() -> None:
     print(f"  published marts (Parquet): {published}/*.parquet")
     print(f"  publication manifest:     {manifest}")
     print(f"  data quality (GX Data Docs): {data_dir() / 'quality' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
-    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {data_dir() / 'quarantine' / 'files'}")
+    from ingestion.core.quarantine import quarantine_root
+
+    print(f"  quarantine: table quarantine.rejected_rows in {warehouse_path()}, files in {quarantine_root()}")
     latest = None
     if manifest.exists():
         info = json.loads(manifest.read_text(encoding="utf-8"))
@@ -88,7 +91,10 @@ def print_outputs() -> None:
 
 
 def _prepare(args) -> int:
+    """The dbt manifest, and the warehouse's raw, meta and quarantine tables (created and migrated)."""
     prepare_dbt(force=True)
+    with connect() as con:
+        prepare_warehouse(con)
     return 0
 
 
@@ -107,7 +113,7 @@ def _run(args) -> int:
 
 
 def register(sub) -> None:
-    sub.add_parser("prepare", help="parse the dbt project so Dagster can load it").set_defaults(handler=_prepare)
+    sub.add_parser("prepare", help="parse the dbt project so Dagster can load it; create and migrate the warehouse tables").set_defaults(handler=_prepare)
 
     run = sub.add_parser("run", help="refresh one month, or backfill a range in one run, through Dagster")
     run.add_argument("--month", help="one month, YYYY-MM")

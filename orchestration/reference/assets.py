@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from ingestion.core.warehouse import table_exists
 from orchestration.dbt import selections
 from orchestration.dbt.project import dxmon_dbt_project
 from orchestration.dbt.translator import translator
@@ -68,10 +69,7 @@ def reference_fingerprint(manifest_path) -> str:
 
 
 def built_reference_fingerprint(con) -> str | None:
-    con.execute("CREATE TABLE IF NOT EXISTS meta.reference_build (fingerprint VARCHAR, built_at TIMESTAMP)")
-    tables_exist = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'dim_units'"
-    ).fetchone()[0]
+    tables_exist = table_exists(con, "marts.dim_units")  # meta.reference_build: ingestion/core/schema.py
     row = con.execute("SELECT fingerprint FROM meta.reference_build ORDER BY built_at DESC LIMIT 1").fetchone()
     return row[0] if row and tables_exist else None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.core.warehouse import connect
+from ingestion.core.warehouse import connect, table_exists
 
 SAMPLE_ROWS = 5
 
@@ -29,12 +29,6 @@ def _rows(con, sql: str, params: list) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _exists(con, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
-
-
 def explain(unit: str, period: str, index_name: str = "service_index", indicator: str | None = None,
             sample_rows: int = SAMPLE_ROWS, warehouse: Path | None = None) -> dict:
     if index_name == "dti":
@@ -43,7 +37,7 @@ def explain(unit: str, period: str, index_name: str = "service_index", indicator
         raise ExplainError(f"unknown index {index_name!r}: use service_index or dti")
     month = period[:7] + "-01"
     with connect(warehouse, read_only=True) as con:
-        if not _exists(con, "marts.rpt_score_lineage"):
+        if not table_exists(con, "marts.rpt_score_lineage"):
             raise ExplainError("marts.rpt_score_lineage is not built; run the pipeline (`dxmon run`) first")
         params = [index_name, month, unit] + ([indicator] if indicator else [])
         lineage = _rows(con, f"""
@@ -81,7 +75,7 @@ def explain(unit: str, period: str, index_name: str = "service_index", indicator
                     "archived_path", "numerator_rows", "denominator_rows", "is_row_set_exact",
                     "source_rejected_count", "source_failed_checks")})
         result["indicators"] = list(by_indicator.values())
-        if indicator and _exists(con, "intermediate.int_audit_measure_input_rows"):
+        if indicator and table_exists(con, "intermediate.int_audit_measure_input_rows"):
             item = result["indicators"][0]
             for role in ("numerator", "denominator"):
                 measure = item[f"{role}_measure"]
@@ -118,7 +112,7 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
     rpt_dti_score_lineage; `indicator` = a main (7) or sub-indicator (7.3) code."""
     context_key = dti_context_key(period)
     with connect(warehouse, read_only=True) as con:
-        if not _exists(con, "marts.rpt_dti_score_lineage"):
+        if not table_exists(con, "marts.rpt_dti_score_lineage"):
             raise ExplainError("marts.rpt_dti_score_lineage is not built; run the DTI (`dxmon dti run` or the "
                                "monthly_dti job) first")
         params = [context_key, unit] + ([indicator, indicator] if indicator else [])
@@ -142,7 +136,7 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
                    if context_key.startswith("final:") else ""))
         first = lineage[0]
         rank = None
-        if _exists(con, "marts.rpt_dti_ranking"):
+        if table_exists(con, "marts.rpt_dti_ranking"):
             found = con.execute(
                 "SELECT rank FROM marts.rpt_dti_ranking WHERE year = ? AND level = ? AND unit_code = ? "
                 "AND period_month IS NOT DISTINCT FROM CAST(? AS DATE)",
@@ -150,7 +144,7 @@ def explain_dti(unit: str, period: str, indicator: str | None = None, warehouse:
             rank = found[0] if found else None
         publication = _dti_publication(con, first["year"])
         closure = None
-        if not first["is_provisional"] and _exists(con, "meta.dti_year_closures"):
+        if not first["is_provisional"] and table_exists(con, "meta.dti_year_closures"):
             closure = con.execute("SELECT run_id, input_hash, closed_at, closed_by FROM meta.dti_year_closures "
                                   "WHERE year = ?", [first["year"]]).fetchone()
     result = {
@@ -181,12 +175,13 @@ def _dti_publication(con, year: int) -> dict:
     from publication.publish import gate_basis
 
     status = con.execute("SELECT is_publishable, blocking_failures FROM meta.dti_year_status WHERE year = ?",
-                         [year]).fetchone() if _exists(con, "meta.dti_year_status") else None
+                         [year]).fetchone() if table_exists(con, "meta.dti_year_status") else None
     override = con.execute(
         "SELECT override_id, overridden_checks, overridden_by, reason FROM meta.publication_overrides "
         "WHERE index_name = 'dti' AND period_month = make_date(?, 1, 1) ORDER BY overridden_at DESC LIMIT 1",
-        [year]).fetchone() if _exists(con, "meta.publication_overrides") else None
-    basis = gate_basis(status[0] if status else None, status[1] if status else None, override[1] if override else None)
+        [year]).fetchone() if table_exists(con, "meta.publication_overrides") else None
+    basis = gate_basis(status[0] if status else None, status[1] if status else None, override[1] if override else None,
+                       con=con)
     return {"publication_basis": basis, "blocking_failures": status[1] if status else "not validated",
             "override_id": override[0] if override and basis == "override" else None,
             "overridden_by": override[2] if override and basis == "override" else None,

@@ -38,7 +38,8 @@ import duckdb
 
 from publication.audit.provenance import code_version
 from publication.publish import gate_basis
-from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
+from ingestion.core.files import sha256_of
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 MANIFEST = "manifest.json"
@@ -59,20 +60,6 @@ class AuditPack:
     folder: Path
     zip_path: Path
     files: int
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _exists(con, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
 
 
 def _csv(con, sql: str, params: list, target: Path) -> None:
@@ -122,7 +109,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
     staging = _new_staging(out_root, month)
     try:
         with connect(warehouse, read_only=True) as con:
-            if not _exists(con, "marts.rpt_service_ranking_monthly"):
+            if not table_exists(con, "marts.rpt_service_ranking_monthly"):
                 raise RuntimeError("no ranking in the warehouse yet; run `dxmon run` first")
             status = con.execute(
                 "SELECT is_publishable, blocking_failures, checked_at, run_id FROM meta.period_status "
@@ -137,7 +124,7 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
                 "SELECT run_id, code_version, input_hash, methodology_version, CAST(recorded_at AS VARCHAR) "
                 "FROM meta.run_provenance WHERE period_month = CAST(? AS DATE) AND index_name = 'service_index' "
                 "ORDER BY recorded_at DESC LIMIT 1", [month_date]).fetchone()
-            basis = gate_basis(status[0], status[1], overrides[-1][1] if overrides else None)
+            basis = gate_basis(status[0], status[1], overrides[-1][1] if overrides else None, con=con)
             publication = {
                 "period": month,
                 "index_name": "service_index",
@@ -166,9 +153,9 @@ def build_audit_pack(period: str, out_root: Path | None = None, warehouse: Path 
                 "lineage/score_lineage.csv": "marts.rpt_score_lineage",
             }
             for rel, table in optional.items():
-                if _exists(con, table):
+                if table_exists(con, table):
                     _csv(con, f"SELECT * FROM {table} WHERE period_month = CAST(? AS DATE)", p, staging / rel)
-            archive_join = ("LEFT JOIN meta.raw_archive a USING (sha256)" if _exists(con, "meta.raw_archive")
+            archive_join = ("LEFT JOIN meta.raw_archive a USING (sha256)" if table_exists(con, "meta.raw_archive")
                             else "LEFT JOIN (SELECT NULL AS sha256, NULL AS archived_path) a USING (sha256)")
             _csv(con, f"SELECT s.*, a.archived_path FROM raw.ingested_sources s {archive_join} "
                       "WHERE s.period_month = CAST(? AS DATE)", p, staging / "lineage" / "inputs.csv")
@@ -209,13 +196,13 @@ def _finish_pack(staging: Path, name: str, out_root: Path, fields: dict) -> Audi
     place as `out_root/name` and zip it beside (both replaced atomically)."""
     try:
         files = sorted(p for p in staging.rglob("*") if p.is_file())
-        hashes = {str(f.relative_to(staging)): {"sha256": _sha256(f), "bytes": f.stat().st_size} for f in files}
+        hashes = {str(f.relative_to(staging)): {"sha256": sha256_of(f), "bytes": f.stat().st_size} for f in files}
         manifest = {**fields, "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
                     "code_version": code_version(), "files": hashes}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         (staging / CHECKSUMS).write_text(
             "".join(f"{h['sha256']}  {rel}\n" for rel, h in hashes.items())
-            + f"{_sha256(staging / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
+            + f"{sha256_of(staging / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
         final = out_root / name
         if final.exists():
             shutil.rmtree(final)
@@ -253,19 +240,19 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
     staging = _new_staging(out_root, name)
     try:
         with connect(warehouse, read_only=True) as con:
-            if not _exists(con, "marts.rpt_dti_ranking"):
+            if not table_exists(con, "marts.rpt_dti_ranking"):
                 raise RuntimeError("no DTI ranking in the warehouse yet; run `dxmon dti run` first")
             if not con.execute("SELECT count(*) FROM marts.rpt_dti_ranking WHERE year = ?", [year]).fetchone()[0]:
                 raise RuntimeError(f"no DTI score for {year}; run `dxmon dti run --month {year}-12` first")
             status = con.execute(
                 "SELECT is_publishable, blocking_failures, CAST(checked_at AS VARCHAR), run_id FROM meta.dti_year_status "
-                "WHERE year = ?", [year]).fetchone() if _exists(con, "meta.dti_year_status") else None
+                "WHERE year = ?", [year]).fetchone() if table_exists(con, "meta.dti_year_status") else None
             overrides = con.execute(
                 "SELECT override_id, overridden_checks, reason, overridden_by, CAST(overridden_at AS VARCHAR), "
                 "validation_run_id, code_version FROM meta.publication_overrides WHERE index_name = 'dti' "
                 "AND period_month = make_date(?, 1, 1) ORDER BY overridden_at", [year]).fetchall()
             closure_columns = {r[0] for r in con.execute("DESCRIBE meta.dti_year_closures").fetchall()} \
-                if _exists(con, "meta.dti_year_closures") else set()
+                if table_exists(con, "meta.dti_year_closures") else set()
             closure = con.execute(
                 "SELECT methodology_version, input_hash, CAST(closed_at AS VARCHAR), closed_by, run_id, "
                 f"{'code_version' if 'code_version' in closure_columns else 'NULL'} "
@@ -276,7 +263,7 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
                 "QUALIFY row_number() OVER (PARTITION BY period_month ORDER BY recorded_at DESC, run_id) = 1 "
                 "ORDER BY 1", [year]).fetchall()
             basis = gate_basis(status[0] if status else None, status[1] if status else None,
-                               overrides[-1][1] if overrides else None)
+                               overrides[-1][1] if overrides else None, con=con)
             versions = [r[0] for r in con.execute(
                 "SELECT DISTINCT methodology_version FROM marts.fct_dti_scores WHERE year = ? ORDER BY 1", [year]
             ).fetchall() if r[0]]
@@ -305,13 +292,13 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
                 "lineage/score_lineage.csv": "marts.rpt_dti_score_lineage",
             }
             for rel, table in by_year.items():
-                if _exists(con, table):
+                if table_exists(con, table):
                     _csv_where(con, table, "year = ?", year, staging / rel)
-            if _exists(con, "marts.fct_validation_history"):
+            if table_exists(con, "marts.fct_validation_history"):
                 _csv_where(con, "marts.fct_validation_history", "index_name = 'dti' AND year(period_month) = ?", year,
                            staging / "quality" / "validation_history.csv")
             _csv_where(con, "raw.dti_submissions", "year = ?", year, staging / "lineage" / "inputs.csv")
-            if _exists(con, "raw.dti_weight_supplements"):
+            if table_exists(con, "raw.dti_weight_supplements"):
                 _csv_where(con, "raw.dti_weight_supplements", "methodology_version IN (SELECT methodology_version "
                            "FROM marts.fct_dti_scores WHERE year = ?)", year,
                            staging / "methodology" / "weight_supplements.csv")

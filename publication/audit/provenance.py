@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import duckdb
 
-from ingestion.core.warehouse import PROJECT_ROOT, ensure_audit_tables
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import PROJECT_ROOT
 
 SERVICE_INDEX = "service_index"
 DTI = "dti"
@@ -85,7 +86,7 @@ def dti_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
 def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str],
                           index_name: str = SERVICE_INDEX, methodology_version: str | None = None) -> None:
     """One `meta.run_provenance` row per period built by `run_id` (replacing a rerun's row)."""
-    ensure_audit_tables(con)
+    prepare_warehouse(con)
     now = dt.datetime.now()
     for period in periods:
         month = period[:7] + "-01"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.core.warehouse import ensure_schema
+from ingestion.core.schema import prepare_warehouse
 from tests.dbt.dbt_runner import DbtTestWarehouse
 from tests.dbt.fixture_data import build_fixture
 
@@ -34,7 +34,7 @@ class DbtWarehouse(DbtTestWarehouse):
 def warehouse(tmp_path_factory) -> DbtWarehouse:
     wh = DbtWarehouse(tmp_path_factory.mktemp("dbt_warehouse"))
     with duckdb.connect(str(wh.path)) as con:
-        ensure_schema(con)
+        prepare_warehouse(con)
         build_fixture(con)
     output = wh.build()
     assert "unit_test" in output  # the formula unit tests ran as part of the build

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.schema import prepare_warehouse
 from tests.dbt.dbt_runner import DbtTestWarehouse
 
 WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
@@ -35,36 +36,9 @@ WINDOW_2023 = {"period_start": "2023-06-01", "period_end": "2023-08-01"}
 SELECT = ["--select", "tag:reference", "tag:dti+", "stg_audit_meta__period_status", "stg_audit_meta__run_provenance",
           "stg_audit_meta__validation_results", "--indirect-selection", "cautious"]
 
-# The contract's DDL (docs/dti_design.md), used only while ingestion/reports/dti/tables.py is absent.
-FALLBACK_DDL = [
-    """CREATE TABLE IF NOT EXISTS raw.dti_submissions (submission_id VARCHAR PRIMARY KEY, year INTEGER,
-       folder_unit_code VARCHAR, unit_code VARCHAR, level VARCHAR, report_year INTEGER, report_date DATE,
-       version INTEGER, received_at TIMESTAMP, inbox_path VARCHAR, archived_path VARCHAR, sha256 VARCHAR,
-       size_bytes BIGINT, file_format VARCHAR, file_encoding VARCHAR, status VARCHAR, rejection_reason VARCHAR,
-       methodology_version VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS raw.dti_report_values (submission_id VARCHAR, year INTEGER, level VARCHAR,
-       unit_code VARCHAR, indicator_code VARCHAR, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
-       evidence VARCHAR, raw_value VARCHAR, sheet VARCHAR, source_row INTEGER, rejection_rule VARCHAR,
-       rejection_reason VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS raw.dti_history_values (year INTEGER, level VARCHAR, unit_code VARCHAR,
-       indicator_code VARCHAR, value DOUBLE, source_file VARCHAR, source_row INTEGER, loaded_at TIMESTAMP)""",
-    """CREATE TABLE IF NOT EXISTS raw.dti_history_published (year INTEGER, level VARCHAR, unit_code VARCHAR,
-       dti_value DOUBLE, rank INTEGER, source_file VARCHAR, source_row INTEGER, loaded_at TIMESTAMP)""",
-    """CREATE TABLE IF NOT EXISTS raw.dti_weight_supplements (methodology_version VARCHAR, level VARCHAR,
-       indicator_code VARCHAR, max_points DOUBLE, source VARCHAR, loaded_at TIMESTAMP)""",
-]
-
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        from ingestion.reports.dti.tables import ensure_dti_schema
-    except ImportError:
-        for schema in ("raw", "meta"):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for ddl in FALLBACK_DDL:
-            con.execute(ddl)
-    else:
-        ensure_dti_schema(con)
+    prepare_warehouse(con)
     # the service-index scores DTI reads (built by the service-index asset in the pipeline)
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
     con.execute(

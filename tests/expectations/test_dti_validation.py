@@ -11,7 +11,7 @@ import pytest
 from expectations.dti_validation import validate_dti_reports
 from ingestion.reports.intake import ingest_inbox
 from ingestion.reports.templates import report_workbook
-from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
 
 GOOD = {
@@ -28,7 +28,7 @@ GOOD = {
 @pytest.fixture
 def con(data_root, dti_catalogue):
     with connect() as connection:
-        ensure_dti_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from expectations.month_validation import validate_month
 from ingestion.landing.loading import ingest_landing_month, landing_dir
-from ingestion.core.warehouse import connect, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"
@@ -62,7 +63,7 @@ def drop(month, dossiers, history, units=("01", "79", "BTC")):
 @pytest.fixture
 def con(data_root):
     with connect() as connection:
-        ensure_schema(connection)
+        prepare_warehouse(connection)
         unit_registry(connection)
         yield connection
 

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from ingestion.landing.loading import ingest_landing_month, landing_dir, load_file
-from ingestion.core.warehouse import connect, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"
@@ -18,7 +19,7 @@ MONTH = "2025-07"
 @pytest.fixture
 def con(data_root):
     with connect() as connection:
-        ensure_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 
@@ -146,11 +147,18 @@ def test_unreadable_files_are_quarantined_with_a_reason_and_others_still_load(co
     assert "received_at" in actions["dossiers_nocol.csv"].reason
     files = con.execute("SELECT original_location, location, reason FROM quarantine.rejected_files").fetchall()
     assert len(files) == 4
-    for original, moved, reason in files:
-        assert not (landing_dir() / MONTH / original.split("/")[-1]).exists()
-        reason_file = json.loads(open(moved + ".reason.json", encoding="utf-8").read())
+    for original, copy, reason in files:
+        # the quarantine holds a copy; the sender's file stays where it was dropped
+        assert (landing_dir() / MONTH / original.split("/")[-1]).exists()
+        assert open(copy, "rb").read() == open(original, "rb").read()
+        reason_file = json.loads(open(copy + ".reason.json", encoding="utf-8").read())
         assert reason_file["reason"] == reason
     assert good.exists() and con.execute("SELECT count(*) FROM raw.complaints").fetchone()[0] == 1
+    # left in place, the same bytes are not taken again
+    again = {f.path.split("/")[-1]: f for f in ingest_landing_month(con, MONTH).files}
+    assert {name: again[name].action for name in actions} == {name: "unchanged" for name in actions}
+    assert "quarantined before" in again["notes.txt"].reason
+    assert con.execute("SELECT count(*) FROM quarantine.rejected_files").fetchone()[0] == 4
 
 
 def test_same_file_again_is_a_no_op_and_a_changed_file_replaces_its_rows(con):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ingestion.reports.dti.history import HistoryImportError, import_history, load_weight_supplements
-from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
 
 
 @pytest.fixture
 def con(data_root, dti_catalogue):
     with connect() as connection:
-        ensure_dti_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 

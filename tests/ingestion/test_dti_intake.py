@@ -21,7 +21,8 @@ from ingestion.reports.templates import (
     report_workbook,
     write_templates,
 )
-from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.raw_archive import read_index, restore_month, verify_archive
+from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
 
 GOOD = {
@@ -38,7 +39,7 @@ GOOD = {
 @pytest.fixture
 def con(data_root, dti_catalogue):
     with connect() as connection:
-        ensure_dti_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 
@@ -324,6 +325,9 @@ def test_truncated_and_missing_sheet_files_are_rejected_and_quarantined(con, inb
         reason = json.loads(Path(str(copies[0]) + ".reason.json").read_text(encoding="utf-8"))
         assert reason["original_location"].endswith(name) and reason["reason"]
     assert (inbox / "2023" / "02" / "cat_ngang.xlsx").exists()  # the inbox is never changed
+    # the one quarantine of every input kind (ingestion/core/quarantine.py) has their rows too
+    assert con.execute("SELECT input_kind, period_month, rule FROM quarantine.rejected_files ORDER BY rule").fetchall() \
+        == [("dti_reports", dt.date(2023, 1, 1), r) for r in ("missing_header", "missing_sheet", "unreadable_file")]
     view = con.execute("SELECT rejection_level, folder_unit_code, rule FROM quarantine.dti_rejections "
                        "ORDER BY folder_unit_code").fetchall()
     assert view == [("file", "02", "unreadable_file"), ("file", "04", "missing_sheet"), ("file", "06", "missing_header")]
@@ -350,7 +354,16 @@ def test_versions_in_order_of_receipt_same_bytes_are_a_no_op_and_the_archive_is_
     assert all(s[0].startswith("dti:2023:01:") for s in subs)
     assert values_of(con, subs[1][0])["7.2"][0] == 15.0 and values_of(con, subs[0][0])["7.2"][0] == 12.0
     archived = Path(subs[0][12])
-    assert archived.is_relative_to(data_root / "archive" / "dti") and archived.read_bytes() == v1.read_bytes()
+    # the one raw archive of every input kind, indexed under dti-<year>, verified like the others
+    assert archived.is_relative_to(data_root / "archive" / "raw" / "objects") and archived.read_bytes() == v1.read_bytes()
+    assert {r["inbox_path"] for r in read_index("dti-2023")} == {"2023/01/v1.xlsx", "2023/01/v2.xlsx"}
+    assert verify_archive() == []
+    # a rebuild from the archive alone gets the same files back, in the same order of receipt
+    rebuilt = data_root.parent / "rebuilt"
+    assert restore_month("dti-2023", rebuilt) == {"files": 0, "pages": 0, "reports": 2}
+    back = [rebuilt / "inbox" / "2023" / "01" / n for n in ("v1.xlsx", "v2.xlsx")]
+    assert [p.read_bytes() for p in back] == [v1.read_bytes(), (inbox / "2023" / "01" / "v2.xlsx").read_bytes()]
+    assert back[0].stat().st_mtime < back[1].stat().st_mtime
     assert not os.access(archived, os.W_OK) or os.geteuid() == 0
     assert archived.stat().st_mode & 0o222 == 0
 

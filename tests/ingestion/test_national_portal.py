@@ -11,17 +11,10 @@ import duckdb
 import pytest
 
 from ingestion.core.extract_contract import DOSSIERS
-from ingestion.portal.client import (
-    ArchiveIncompleteError,
-    PageShapeError,
-    PortalAuthError,
-    PortalClient,
-    PortalConfigError,
-    PortalHTTPError,
-    PortalPageError,
-    archived_pages,
-    check_page,
-)
+from ingestion.core.quarantine import PORTAL_PAGES, quarantine_dir
+from ingestion.portal.client import PortalAuthError, PortalClient, PortalHTTPError, PortalPageError
+from ingestion.portal.page_archive import ArchiveIncompleteError, archived_pages
+from ingestion.portal.page_contract import PageShapeError, PortalConfigError, check_page
 from tests.ingestion.conftest import TOKEN
 
 MONTH = "2025-07"
@@ -36,8 +29,13 @@ def client(portal):
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Path:
+def archive(tmp_path: Path, data_root) -> Path:
     return tmp_path / "archive"
+
+
+def quarantined(month: str, kind: str) -> Path:
+    """Where pages that failed their checks go (ingestion/core/quarantine.py)."""
+    return quarantine_dir(PORTAL_PAGES) / month / kind
 
 
 def read_page(path: Path) -> dict:
@@ -154,7 +152,7 @@ def test_truncated_body_is_fetched_again(client, portal, archive, variant):
     assert portal.pages_requested("dossiers") == [1, 2, 2, 3]
     assert read_page(result.page_paths[1])["page"] == 2
     if variant == "no_length":  # the half body arrived, was archived, then rejected with a reason
-        reasons = list((archive / MONTH / "dossiers" / "rejected").glob("page-00002.*.reason.json"))
+        reasons = list(quarantined(MONTH, "dossiers").glob("*-page-00002.json.gz.reason.json"))
         assert len(reasons) == 1 and "not valid JSON" in json.loads(reasons[0].read_text())["reason"]
 
 
@@ -171,8 +169,8 @@ def test_malformed_page_retried_then_raises_and_good_pages_are_kept(client, port
     folder = archive / MONTH / "dossiers"
     assert sorted(p.name for p in folder.glob("page-*.json.gz")) == ["page-00001.json.gz"]
     assert [p.path for p in err.archived] == [folder / "page-00001.json.gz"]
-    assert len(list((folder / "rejected").glob("page-00002.*.json.gz"))) == 3
-    assert len(list((folder / "rejected").glob("page-00002.*.reason.json"))) == 3
+    assert len(list(quarantined(MONTH, "dossiers").glob("*-page-00002.json.gz"))) == 3
+    assert len(list(quarantined(MONTH, "dossiers").glob("*-page-00002.json.gz.reason.json"))) == 3
     assert not (folder / "manifest.json").exists()
     with pytest.raises(ArchiveIncompleteError, match="did not finish"):
         archived_pages(archive, MONTH, "dossiers")
@@ -209,7 +207,7 @@ def test_resume_refetches_a_corrupt_archived_page(client, portal, archive):
     result = client.fetch_month("dossiers", MONTH, archive)
     assert result.complete and result.fetched_pages == [2, 3]
     assert portal.pages_requested("dossiers") == [2, 3]
-    assert list((folder / "rejected").glob("page-00002.*.reason.json"))
+    assert list(quarantined(MONTH, "dossiers").glob("*-page-00002.json.gz.reason.json"))
 
 
 def test_manifest_not_matching_the_files_is_not_trusted(client, portal, archive):

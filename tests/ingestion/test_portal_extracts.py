@@ -7,9 +7,11 @@ import duckdb
 import pytest
 
 from demo.portal_server import DemoPortalServer
-from ingestion.portal.client import ArchiveIncompleteError, PortalClient
+from ingestion.portal.client import PortalClient
+from ingestion.portal.page_archive import ArchiveIncompleteError
 from ingestion.portal.loading import load_archived_month, portal_archive_dir
-from ingestion.core.warehouse import connect, ensure_schema
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect
 from tests.extract_rows import csv_text, row
 
 TOKEN = "t0ken"
@@ -31,7 +33,7 @@ def write_store(store, month: str, kind: str, rows: list[dict[str, str]]):
 @pytest.fixture
 def con(data_root):
     with connect() as connection:
-        ensure_schema(connection)
+        prepare_warehouse(connection)
         yield connection
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 from ingestion.reports.dti.catalogue import LEVELS, indicators, known_versions, methodology_version_for_year, unit_by_code
 from ingestion.reports.cell_parsing import CellError, EncodingError, clean_text, decode_report_text, parse_number, \
     parse_unit_code, parse_year, sniff_delimiter
-from ingestion.reports.dti.tables import ensure_dti_schema
+from ingestion.core.schema import prepare_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def _frame(rows: list[dict], columns: list[str], source_file: str, loaded_at: dt
 
 def import_history(con: duckdb.DuckDBPyConnection, values_path: Path, published_path: Path) -> HistoryImportSummary:
     """Import published main-indicator values and totals; see the module docstring."""
-    ensure_dti_schema(con)
+    prepare_warehouse(con)
     errors: list[str] = []
     values = _parse_values(Path(values_path), errors)
     published = _parse_published(Path(published_path), errors)
@@ -251,7 +251,7 @@ def import_history(con: duckdb.DuckDBPyConnection, values_path: Path, published_
 def load_weight_supplements(con: duckdb.DuckDBPyConnection, path: Path, source: str) -> WeightLoadSummary:
     """Append main-indicator points from `path` (methodology_version,level,indicator_code,max_points),
     labelled with `source` (who published them, or 'demo assumption')."""
-    ensure_dti_schema(con)
+    prepare_warehouse(con)
     if not (source or "").strip():
         raise HistoryImportError(["--source is required: say where the weights come from"])
     errors: list[str] = []

@@ -1,0 +1,126 @@
+"""The one quarantine for every input kind that cannot be read: landing files, DTI report files
+and portal pages (docs/architecture.md, "Quarantine").
+
+    data/quarantine/<input kind>/<its folder>/<time>-<name>              a copy of the bytes
+    data/quarantine/<input kind>/<its folder>/<time>-<name>.reason.json  why, in one format
+    quarantine.rejected_files                                            one row per copy
+
+`<its folder>` is where the input sat under its own root: `landing/<YYYY-MM>/`,
+`inbox/<year>/<unit>/`, `<portal archive>/<YYYY-MM>/<kind>/`. The reason file holds
+`input_kind, period, original_location, location, sha256, size_bytes, rule, reason,
+quarantined_at` and `details` (per kind: the submission id, the page and URL).
+
+The quarantine keeps a **copy**; the original is never moved or deleted. A landing or inbox file
+is the sender's record of what they sent (an agency's inbox folder is its submission history),
+and moving it makes a submission look lost. Left in place, it is not taken again as new: its
+sha256 is recorded (quarantine.rejected_files for a landing file, raw.dti_submissions for a
+report), so the same bytes are a no-op until the sender replaces the file. The one file the
+pipeline removes after quarantining it is a portal page slot, which is the client's own copy of
+an HTTP body: it is emptied so the page can be fetched again.
+
+Nothing here decides whether an input is bad; the loaders do, and call `quarantine_file`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.core.warehouse import data_dir
+
+log = logging.getLogger(__name__)
+
+# the input kinds, each a folder of the quarantine
+LANDING, DTI_REPORTS, PORTAL_PAGES = "landing", "dti_reports", "portal_pages"
+INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES)
+REASON_SUFFIX = ".reason.json"
+ROW_COLUMNS = ("period_month", "location", "original_location", "sha256", "reason", "quarantined_at",
+               "input_kind", "rule")
+
+
+def quarantine_root() -> Path:
+    return data_dir() / "quarantine"
+
+
+def quarantine_dir(input_kind: str) -> Path:
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"unknown input kind {input_kind!r}; expected one of {', '.join(INPUT_KINDS)}")
+    return quarantine_root() / input_kind
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    location: Path  # the copy
+    reason_path: Path
+    record: dict  # what the reason file holds
+
+
+def period_month(period: str) -> dt.date:
+    """The row's period_month: a month's first day; a year (YYYY): its 1 January."""
+    period = str(period)
+    return dt.date(int(period), 1, 1) if len(period) == 4 else dt.date.fromisoformat(period[:7] + "-01")
+
+
+def quarantine_file(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_kind: str, period: str,
+                    folder: tuple[str, ...], sha256: str, rule: str, reason: str,
+                    original_location: str | None = None, details: dict | None = None) -> QuarantinedFile:
+    """Copy `path` into the quarantine of `input_kind` under `folder` with its reason file, and record
+    it in `quarantine.rejected_files` (when `con` is None, e.g. the portal client that has no
+    warehouse open, `record_quarantined` records it later). The original stays where it is."""
+    target_dir = quarantine_dir(input_kind).joinpath(*folder)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now()
+    target = target_dir / f"{now:%Y%m%dT%H%M%S%f}-{path.name}"
+    shutil.copyfile(path, target)
+    record = {
+        "input_kind": input_kind, "period": str(period), "original_location": original_location or str(path),
+        "location": str(target), "sha256": sha256, "size_bytes": target.stat().st_size, "rule": rule,
+        "reason": reason, "quarantined_at": now.isoformat(), "details": details or {},
+    }
+    reason_path = target.with_name(target.name + REASON_SUFFIX)
+    reason_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    if con is not None:
+        _record_row(con, record)
+    log.warning("quarantined %s (%s): %s", record["original_location"], rule, reason)
+    return QuarantinedFile(target, reason_path, record)
+
+
+def _record_row(con: duckdb.DuckDBPyConnection, record: dict) -> None:
+    if con.execute("SELECT 1 FROM quarantine.rejected_files WHERE location = ?", [record["location"]]).fetchone():
+        return
+    con.execute(
+        f"INSERT INTO quarantine.rejected_files ({', '.join(ROW_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [period_month(record["period"]), record["location"], record["original_location"], record["sha256"],
+         record["reason"], dt.datetime.fromisoformat(record["quarantined_at"]), record["input_kind"], record["rule"]],
+    )
+
+
+def record_quarantined(con: duckdb.DuckDBPyConnection, input_kind: str, *folder: str) -> int:
+    """Record in `quarantine.rejected_files` every reason file under the quarantine of
+    `input_kind`/`folder` that has no row yet; the number recorded."""
+    root = quarantine_dir(input_kind).joinpath(*folder)
+    if not root.is_dir():
+        return 0
+    known = {r[0] for r in con.execute("SELECT location FROM quarantine.rejected_files WHERE input_kind = ?",
+                                       [input_kind]).fetchall()}
+    added = 0
+    for reason_path in sorted(root.rglob(f"*{REASON_SUFFIX}")):
+        record = json.loads(reason_path.read_text(encoding="utf-8"))
+        if record.get("location") not in known:
+            _record_row(con, record)
+            added += 1
+    return added
+
+
+def quarantined_before(con: duckdb.DuckDBPyConnection, input_kind: str, original_location: str,
+                       sha256: str) -> tuple[str, str] | None:
+    """(location of the copy, reason) when these bytes from this place were quarantined already."""
+    return con.execute(
+        "SELECT location, reason FROM quarantine.rejected_files WHERE input_kind = ? AND original_location = ? "
+        "AND sha256 = ? ORDER BY quarantined_at LIMIT 1", [input_kind, original_location, sha256]).fetchone()
