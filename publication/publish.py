@@ -42,32 +42,11 @@ from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, curre
 from ingestion.core.files import sha256_of
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
+from publication.published_marts import DTI_YEAR, MONTH, published_marts
 
-# The gate a mart follows: MONTH = the service index's month (period_month), DTI_YEAR = the
-# DTI's year (year), None = not gated (reference data and quality reports).
-MONTH, DTI_YEAR = "month", "dti_year"
-# (schema.table in the warehouse, gate)
-PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
-    ("marts.rpt_service_ranking_monthly", MONTH),
-    ("marts.fct_service_index_monthly", MONTH),
-    ("marts.fct_service_index_indicators_monthly", MONTH),
-    ("marts.dim_units", None),
-)
-# Published when built (the auditors' marts, tag audit, and the DTI's): quality reports are never
-# withheld, they say why a period was; the score lineage follows the gate like the scores.
-OPTIONAL_PUBLISHED_MARTS: tuple[tuple[str, str | None], ...] = (
-    ("marts.rpt_score_lineage", MONTH),
-    ("marts.rpt_data_quality_runs", None),
-    ("marts.rpt_data_quality_by_unit", None),
-    ("marts.rpt_agency_quality_scorecard", None),
-    ("marts.rpt_dti_ranking", DTI_YEAR),
-    ("marts.fct_dti_scores", DTI_YEAR),
-    ("marts.fct_dti_main_indicator_values", DTI_YEAR),
-    ("marts.fct_dti_indicator_divergence", DTI_YEAR),
-    ("marts.rpt_dti_score_lineage", DTI_YEAR),
-    ("marts.rpt_dti_history_discrepancies", None),  # published results of past years, as imported
-    ("marts.rpt_dti_agency_quality_scorecard", None),
-)
+# The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
+# the DTI's year, None = not gated: reference data and quality reports, which say why a period
+# was withheld), are declared once in the marts' dbt YAML (publication/published_marts.py).
 # The gate's rule, its one definition, in SQL over a status `s` (is_publishable,
 # blocking_failures; NULL when the period was never validated) and its latest override `o`
 # (override_id, overridden_checks; NULL when there is none): published when the checks passed, or
@@ -272,7 +251,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
     try:
         with connect(warehouse) as con:
             prepare_warehouse(con)
-            missing = [name for name, _ in PUBLISHED_MARTS if not table_exists(con, name)]
+            declared = published_marts()
+            missing = [m.relation for m in declared if m.required and not table_exists(con, m.relation)]
             if missing:
                 raise RuntimeError(
                     f"cannot publish: {', '.join(missing)} not built in the warehouse yet; run `dxmon run` first"
@@ -292,7 +272,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             con.execute(f"ATTACH '{staged_db}' AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
-            marts = list(PUBLISHED_MARTS) + [(n, p) for n, p in OPTIONAL_PUBLISHED_MARTS if table_exists(con, n)]
+            marts = [(m.relation, m.gate) for m in declared if m.required or table_exists(con, m.relation)]
             for qualified, gate in marts:
                 table = qualified.split(".")[1]
                 present = set(_columns(con, qualified))

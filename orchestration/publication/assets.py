@@ -7,17 +7,19 @@ import dagster as dg
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource
 from publication.publish import publish
+from publication.published_marts import published_mart_names
+
+# What each publication follows: the published marts (declared once, in the marts' dbt YAML) that
+# its job builds: the service index's and the auditors' marts, or the DTI's.
+SERVICE_INDEX_PUBLISHED_KEYS = [dg.AssetKey(name) for tag in ("reference", "service_index", "audit")
+                                for name in published_mart_names(tag)]
+DTI_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("dti")]
 
 
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetKey("rpt_service_ranking_monthly"), dg.AssetKey("fct_service_index_monthly"),
-          dg.AssetKey("fct_service_index_indicators_monthly"), dg.AssetKey("dim_units"),
-          # the auditors' marts are published beside the scores they explain
-          dg.AssetKey("rpt_score_lineage"), dg.AssetKey("rpt_agency_quality_scorecard"),
-          dg.AssetKey("rpt_data_quality_runs"), dg.AssetKey("rpt_data_quality_by_unit"),
-          dg.AssetKey("fct_validation_history")],
+    deps=SERVICE_INDEX_PUBLISHED_KEYS,  # the auditors' marts are published beside the scores they explain
     group_name="publication",
 )
 def published_service_index(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -36,15 +38,10 @@ def published_service_index(context: dg.AssetExecutionContext, warehouse: Wareho
     })
 
 
-DTI_PUBLISHED_MART_KEYS = [dg.AssetKey(name) for name in (
-    "rpt_dti_ranking", "fct_dti_scores", "fct_dti_main_indicator_values", "fct_dti_indicator_divergence",
-    "rpt_dti_score_lineage", "rpt_dti_agency_quality_scorecard", "rpt_dti_history_discrepancies")]
-
-
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=DTI_PUBLISHED_MART_KEYS,
+    deps=DTI_PUBLISHED_KEYS,
     group_name="publication",
 )
 def published_dti(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -1,0 +1,68 @@
+"""The marts the platform publishes, declared once: in each mart's dbt YAML,
+
+    config:
+      meta:
+        dxmon:
+          published: true
+          publication_gate: month | dti_year | none   # the gate its rows follow
+          publication_required: true | false          # must exist at every publication
+
+read here from the parsed dbt manifest (`dxmon prepare`). Publication copies exactly these; the
+Dagster publication assets depend on exactly these."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.core.warehouse import PROJECT_ROOT
+
+MANIFEST_PATH = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+MONTH, DTI_YEAR = "month", "dti_year"  # the service index's month, the DTI's year
+GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, "none": None}
+
+
+class PublishedMartsError(RuntimeError):
+    """The manifest is missing or a mart's publication meta is not valid."""
+
+
+@dataclass(frozen=True)
+class PublishedMart:
+    name: str           # the dbt model name (the published table and Parquet file)
+    relation: str       # schema.table in the warehouse
+    gate: str | None    # MONTH, DTI_YEAR, or None (reference data and quality reports)
+    required: bool      # False: published when built (the auditors' and the DTI's marts)
+    tags: tuple[str, ...]  # its dbt tags: which selector (and asset) builds it
+
+
+@functools.cache
+def published_marts(manifest_path: Path = MANIFEST_PATH) -> tuple[PublishedMart, ...]:
+    """Every published mart, required ones first, then by name."""
+    try:
+        manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PublishedMartsError(f"{manifest_path}: no dbt manifest; run `dxmon prepare` first") from exc
+    marts = []
+    for node in manifest.get("nodes", {}).values():
+        meta = (node.get("config", {}).get("meta") or {}).get("dxmon") or {}
+        if node.get("resource_type") != "model" or not meta.get("published"):
+            continue
+        where = f"{node.get('original_file_path')}: model {node['name']}: config.meta.dxmon"
+        gate = meta.get("publication_gate")
+        if gate not in GATES:
+            raise PublishedMartsError(f"{where}.publication_gate is {gate!r}; expected one of {sorted(GATES)}")
+        if not isinstance(meta.get("publication_required"), bool):
+            raise PublishedMartsError(f"{where}.publication_required must be true or false")
+        marts.append(PublishedMart(name=node["name"], relation=f"{node['schema']}.{node['name']}",
+                                   gate=GATES[gate], required=meta["publication_required"],
+                                   tags=tuple(node.get("tags", []))))
+    if not marts:
+        raise PublishedMartsError(f"{manifest_path}: no model is declared published (config.meta.dxmon.published)")
+    return tuple(sorted(marts, key=lambda m: (not m.required, m.name)))
+
+
+def published_mart_names(tag: str | None = None) -> list[str]:
+    """Names of the published marts, those of one dbt tag (selector) when given."""
+    return [m.name for m in published_marts() if tag is None or tag in m.tags]
