@@ -43,6 +43,7 @@ test-all: setup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project
 
 dev: setup
 	$(BIN)/dagster dev -m orchestration.definitions

@@ -74,6 +74,11 @@ before_begin = lambda sql: ""  # noqa: E731 (a hook in config(), not SQL)
 invocation_id = "invocation_id"
 
 
+def env_var(name, default=None):
+    """dbt's env_var(): the default, as at parse time without the variable (the period window)."""
+    return "" if default is None else default
+
+
 def _date_spine(datepart, start_date, end_date):
     return (f"select cast(range as date) as date_{datepart} "
             f"from range(cast({start_date} as date), cast({end_date} as date), interval 1 {datepart})")
