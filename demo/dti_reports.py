@@ -24,8 +24,15 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.reports.dti.catalogue import SEEDS, Indicator, Unit, indicators, methodology_version_for_year, \
-    reported_indicators, units_for_year
+from ingestion.reports.dti.catalogue import (
+    SEEDS,
+    Indicator,
+    Unit,
+    indicators,
+    methodology_version_for_year,
+    reported_indicators,
+    units_for_year,
+)
 from ingestion.reports.templates import INDICATOR_SHEET, fill_workbook, report_csv_text, report_workbook
 
 DEFAULT_SEED = 2023
@@ -163,7 +170,6 @@ def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), 
     out_dir = Path(out_dir)
     inbox = out_dir / "inbox"
     result = DemoReports(inbox)
-    rng = random.Random(seed)
     capacities: dict[str, float] = {}
     books: dict[tuple[str, int], object] = {}
 
@@ -206,7 +212,7 @@ def generate_demo_reports(out_dir: Path, years: tuple[int, ...] = (2022, 2023), 
         yrng.shuffle(order)
         picks = iter(order)
 
-        def take(n: int) -> list[Unit]:
+        def take(n: int, units=units, picks=picks) -> list[Unit]:
             return [units[i] for _, i in zip(range(n), picks)]  # range first: no extra pick consumed
 
         n_resubmit = max(1, round(RESUBMISSION_RATE * len(units)))

@@ -42,8 +42,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
-from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
+from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
 
 log = logging.getLogger(__name__)
 

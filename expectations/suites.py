@@ -1,6 +1,6 @@
 """Great Expectations suites for one month of extracts, built from the extract contract.
 
-GX validates *profiles* of each batch that DuckDB computes (STACK.md: GX on a pandas frame of
+GX validates *profiles* of each batch that DuckDB computes (docs/stack.md: GX on a pandas frame of
 10 M rows is about ten times slower than DuckDB), so validation costs the same on a 10 k-row
 month and a 100 M-row one:
 

@@ -38,10 +38,10 @@ from pathlib import Path
 
 import duckdb
 
-from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
 from ingestion.core.files import sha256_of
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
+from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
 from publication.published_marts import DTI_YEAR, MONTH, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =

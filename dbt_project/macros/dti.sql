@@ -63,7 +63,7 @@
     alter table meta.dti_year_closures add column if not exists code_version {{ dbt.type_string() }}
 {%- endmacro %}
 
-{#- DOMAIN.md: competition ranks (1, 2, 2, 4) on the value rounded to the published 4 decimals. -#}
+{#- docs/methodology_dti.md: competition ranks (1, 2, 2, 4) on the value rounded to the published 4 decimals. -#}
 {% macro dti_competition_rank(value_column, partition_columns) -%}
     rank() over (
         partition by {{ partition_columns | join(', ') }}
@@ -71,7 +71,7 @@
     )
 {%- endmacro %}
 
-{#- Refusal (DOMAIN.md: "a run with unset weights must refuse to score, saying which weights are
+{#- Refusal (docs/methodology_dti.md: "a run with unset weights must refuse to score, saying which weights are
     missing; never guess"). Run as a pre-hook of the model that multiplies main-indicator values
     by their points: which (methodology_version, level) pairs are scored is only known from the
     data, so the check reads the scope relation (upstream, already built) and raises when any of

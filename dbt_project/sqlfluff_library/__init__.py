@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import jinja2.runtime
 
-
 # sqlfluff loads this module again for every file it lints: the patches and their state are kept
 # on jinja2.runtime, installed once.
 if not hasattr(jinja2.runtime, "_dxmon_lint"):

@@ -44,7 +44,7 @@ def plant_defects(rng: np.random.Generator, d: dict, n_units: int, csv_out: bool
     if not enabled:
         d["parent"] = d["unit"]
         return BlockDefects(z, z, z, z, z, z, np.full(n, -1, np.int8), np.zeros(n, np.int8),
-                            {c: 0 for c in DEFECT_CLASSES})
+                            dict.fromkeys(DEFECT_CLASSES, 0))
     u = rng.random(n)
     v = rng.random(n)
     w = rng.random(n)
@@ -62,7 +62,7 @@ def plant_defects(rng: np.random.Generator, d: dict, n_units: int, csv_out: bool
     dup[0] = False
     dup[1:] &= cls[:-1] == -1
     cls[(cls == DUP) & ~dup] = -1
-    for k, arr in d.items():
+    for arr in d.values():
         arr[1:][dup[1:]] = arr[:-1][dup[1:]]
     # bad unit code: parent_unit_code only (the agency code keeps the real unit)
     bad = cls == B

@@ -28,7 +28,6 @@ from demo.extracts.tables import (
     procedures_table,
 )
 from demo.extracts.writers import ExtractSink, write_procedures
-from ingestion.core.files import sha256_of
 from ingestion.core.extract_contract import (
     COMPLAINTS,
     DOSSIER_STATUS_HISTORY,
@@ -36,6 +35,7 @@ from ingestion.core.extract_contract import (
     PROCEDURES,
     ExtractKind,
 )
+from ingestion.core.files import sha256_of
 
 FILE_FORMATS = ("csv", "csv.gz", "parquet")
 BLOCK_ROWS = 65_536  # rows per RNG stream; changing it changes the data
@@ -132,7 +132,7 @@ def _generate_month(job: _MonthJob) -> tuple[list[dict], dict]:
     n_new = job.rows_per_month - 2 * n_carry
     sinks = {k.name: ExtractSink(path_for(k), k, fmt, job.chunk_rows, job.vietnamese_decimals)
              for k in (DOSSIERS, DOSSIER_STATUS_HISTORY, COMPLAINTS)}
-    counts = {k: {c: 0 for c in DEFECT_CLASSES} for k in (*sinks, "procedures")}
+    counts = {k: dict.fromkeys(DEFECT_CLASSES, 0) for k in (*sinks, "procedures")}
     segments = (  # (name, plan the rows are drawn from, rows, month of reception, id prefix)
         ("carry_in", prev, n_carry, prev.month, f"HS-{prev.month.yymm}-C"),
         ("new", plan, n_new, m, f"HS-{m.yymm}-"),
@@ -291,7 +291,7 @@ def generate_demo(
         results = [_generate_month(j) for j in jobs]
 
     manifest_files = [f for files_, _ in results for f in files_]
-    totals = {k: 0 for k in ("dossiers", "dossier_status_history", "procedures", "complaints")}
+    totals = dict.fromkeys(("dossiers", "dossier_status_history", "procedures", "complaints"), 0)
     for f in manifest_files:
         totals[f["kind"]] += f["rows"]
     manifest = {

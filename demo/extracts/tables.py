@@ -138,7 +138,7 @@ def history_table(d: dict, dd: BlockDefects, plan: MonthPlan, id_prefix: str, di
     codes_a = np.concatenate(codes)[order]
     times_a = np.concatenate(times)[order]
     status_at = timestamps(times_a)
-    counts = {c: 0 for c in DEFECT_CLASSES}
+    counts = dict.fromkeys(DEFECT_CLASSES, 0)
     # a terminal status planted before reception is exactly one history row per dossier
     counts["completed_before_received"] = int((dd.cbr_history & keep).sum())
     if opts.csv:

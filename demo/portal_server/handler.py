@@ -201,7 +201,7 @@ class _PortalHandler(BaseHTTPRequestHandler):
         elif fault.variant == "kind_mismatch":
             payload["kind"] = "procedures" if kind.name != "procedures" else "dossiers"
         elif fault.variant == "extra_field":
-            items = payload["items"] or [{n: None for n in kind.field_names}]
+            items = payload["items"] or [dict.fromkeys(kind.field_names)]
             items[0]["unexpected_field"] = 1
             payload["items"] = items
         elif fault.variant == "wrong_page":

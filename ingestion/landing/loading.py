@@ -26,9 +26,9 @@ import duckdb
 
 from ingestion.core.extract_contract import ExtractKind, kind_for_filename
 from ingestion.core.files import sha256_of
-from ingestion.core.raw_loading import SourceContractError, counts_by_source, insert_typed_rows, map_source_columns
 from ingestion.core.quarantine import LANDING, quarantine_file, quarantined_before
 from ingestion.core.raw_archive import archive_input
+from ingestion.core.raw_loading import SourceContractError, counts_by_source, insert_typed_rows, map_source_columns
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import data_dir, sql_str
 

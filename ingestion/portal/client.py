@@ -42,14 +42,14 @@ from ingestion.portal.page_archive import (
     atomic_write,
     manifest_problem,
     month_kind_dir,
-    reject_page,
     page_filename,
     page_files,
     portal_archive_dir,
     read_manifest,
+    reject_page,
     supersede,
-    write_manifest,
     utc_now,
+    write_manifest,
 )
 from ingestion.portal.page_contract import (
     MAX_PAGE_SIZE,

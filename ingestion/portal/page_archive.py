@@ -141,7 +141,7 @@ def atomic_write(path: Path, data: bytes, compress: bool) -> None:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def reject_page(path: Path, month: str, kind: ExtractKind, rule: str, reason: str, url: str, page: int) -> Path:
@@ -180,7 +180,7 @@ def supersede(folder: Path, paths: list[Path]) -> Path | None:
     """Move `paths` into a new <folder>/superseded-<time>/ (nothing is deleted); the folder made."""
     if not paths:
         return None
-    target = folder / f"superseded-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
+    target = folder / f"superseded-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
     target.mkdir()
     for p in paths:
         os.replace(p, target / p.name)

@@ -30,15 +30,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.reports.dti.catalogue import (
-    CatalogueError,
-    Indicator,
-    indicators,
-    known_versions,
-    methodology_version_for_year,
-    unit_by_code,
-    units_for_year,
-)
+from ingestion.core import quarantine
+from ingestion.core.files import sha256_of
+from ingestion.core.raw_archive import archive_input, dti_period
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import data_dir
 from ingestion.reports.cell_parsing import (
     CellError,
     clean_text,
@@ -50,13 +46,17 @@ from ingestion.reports.cell_parsing import (
     parse_unit_code,
     parse_year,
 )
+from ingestion.reports.dti.catalogue import (
+    CatalogueError,
+    Indicator,
+    indicators,
+    known_versions,
+    methodology_version_for_year,
+    unit_by_code,
+    units_for_year,
+)
 from ingestion.reports.report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
-from ingestion.core import quarantine
-from ingestion.core.files import sha256_of
-from ingestion.core.raw_archive import archive_input, dti_period
-from ingestion.core.schema import prepare_warehouse
-from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
 

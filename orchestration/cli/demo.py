@@ -19,14 +19,14 @@ DEMO_DTI_YEARS = (2022, 2023)
 
 
 def demo_generate(args) -> Path:
-    from ingestion.landing.loading import landing_dir
     from demo.extracts import generate_demo
+    from ingestion.landing.loading import landing_dir
     from orchestration.partitions import months_between
 
     months = [m[:7] for m in months_between(args.first, args.last)]
     api_months = [m for m in months if m in set(args.api_months.split(","))] if args.api_months else []
     out = Path(args.out)
-    summary = generate_demo(
+    generate_demo(
         out, months, rows_per_month=args.rows, seed=args.seed,
         file_months=[m for m in months if m not in api_months], api_months=api_months,
         file_format=args.format,

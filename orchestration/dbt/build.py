@@ -22,7 +22,6 @@ from dagster_dbt import DbtCliResource
 from expectations.validation_history import record_dbt_invocation
 from orchestration.partitions import dbt_period_vars
 
-
 PERIOD_ENVIRONMENT = {"period_start": "DXMON_PERIOD_START", "period_end": "DXMON_PERIOD_END"}
 
 

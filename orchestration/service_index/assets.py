@@ -13,8 +13,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.month_validation import MonthValidation, validate_month
 from expectations.suites import all_suites
-from ingestion.landing.loading import ingest_landing_month
 from ingestion.core.extract_contract import EXTRACT_KINDS
+from ingestion.landing.loading import ingest_landing_month
 from ingestion.portal.loading import load_archived_month, portal_archive_dir
 from orchestration.dbt import selections
 from orchestration.dbt.build import build_partitions

@@ -34,12 +34,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from publication.audit.provenance import code_version
-from publication.publish import gate_basis
 from ingestion.core.files import sha256_of
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
+from publication.audit.provenance import code_version
+from publication.publish import gate_basis
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 MANIFEST = "manifest.json"

@@ -14,8 +14,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from demo.extracts import generate_demo
 from demo.dti_reports import generate_demo_reports
+from demo.extracts import generate_demo
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
 

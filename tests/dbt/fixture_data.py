@@ -46,7 +46,7 @@ class RawWriter:
         self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in EXTRACT_KINDS}
 
     def add(self, kind: str, month: dt.date, rejection_reason: str | None = None, **values: Any) -> None:
-        row = {f: None for f in EXTRACT_KINDS[kind].field_names}
+        row = dict.fromkeys(EXTRACT_KINDS[kind].field_names)
         unknown = set(values) - set(row)
         if unknown:
             raise KeyError(f"{kind} has no fields {unknown}")

@@ -84,9 +84,9 @@ def test_units_without_dossiers_have_null_scores_and_no_rank(warehouse):
 
 
 def test_63_provinces_before_the_merger_and_34_after(warehouse):
-    counts = dict(((m.isoformat(), b), n) for m, b, n in warehouse.rows(
+    counts = {(m.isoformat(), b): n for m, b, n in warehouse.rows(
         "select period_month, is_backcast, count(*) from marts.fct_service_index_monthly "
-        "where unit_level = 'province' group by all"))
+        "where unit_level = 'province' group by all")}
     assert counts[("2025-06-01", False)] == 63
     assert counts[("2025-06-01", True)] == 34
     assert counts[("2025-07-01", False)] == 34

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from expectations.dti_validation import validate_dti_reports
-from ingestion.reports.intake import ingest_inbox
-from ingestion.reports.templates import report_workbook
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
+from ingestion.reports.intake import ingest_inbox
+from ingestion.reports.templates import report_workbook
 
 GOOD = {
     "1.1": {"value": "Có", "evidence": "QĐ 123/QĐ-UBND"},

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from expectations.month_validation import validate_month
-from ingestion.landing.loading import ingest_landing_month, landing_dir
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
+from ingestion.landing.loading import ingest_landing_month, landing_dir
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"

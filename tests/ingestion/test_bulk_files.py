@@ -8,9 +8,9 @@ import json
 import duckdb
 import pytest
 
-from ingestion.landing.loading import ingest_landing_month, landing_dir, load_file
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
+from ingestion.landing.loading import ingest_landing_month, landing_dir, load_file
 from tests.extract_rows import row, write_csv
 
 MONTH = "2025-07"
@@ -133,7 +133,7 @@ def test_unreadable_files_are_quarantined_with_a_reason_and_others_still_load(co
     payload = gzip.compress(b"dossier_id,procedure_code\n" + b"x,y\n" * 5000)
     gz.write_bytes(payload[: len(payload) // 2])  # a gzip stream cut in the middle
     cp1258 = landing("procedures_legacy.csv")
-    cp1258.write_bytes("procedure_name\nĐăng ký\n".encode("utf-8").replace("Đ".encode(), b"\xd0"))
+    cp1258.write_bytes("procedure_name\nĐăng ký\n".encode().replace("Đ".encode(), b"\xd0"))
     missing = write_csv(landing("dossiers_nocol.csv"), "dossiers", [row("dossiers")])
     missing.write_text(missing.read_text().replace("received_at", "ngay_tiep_nhan"))
     stray = landing("notes.txt")
@@ -156,7 +156,7 @@ def test_unreadable_files_are_quarantined_with_a_reason_and_others_still_load(co
     assert good.exists() and con.execute("SELECT count(*) FROM raw.complaints").fetchone()[0] == 1
     # left in place, the same bytes are not taken again
     again = {f.path.split("/")[-1]: f for f in ingest_landing_month(con, MONTH).files}
-    assert {name: again[name].action for name in actions} == {name: "unchanged" for name in actions}
+    assert {name: again[name].action for name in actions} == dict.fromkeys(actions, "unchanged")
     assert "quarantined before" in again["notes.txt"].reason
     assert con.execute("SELECT count(*) FROM quarantine.rejected_files").fetchone()[0] == 4
 

@@ -389,7 +389,7 @@ def test_carry_over_dossiers_continue_next_month(demo):
     expected = man["month_details"]["2025-07"]["dossier_segments"]["carry_in"]
     assert len(rows) > 0.95 * expected
     bad = set(BAD_UNIT_CODES)
-    for old, new, same_proc, same_recv in rows:
+    for old, new, _same_proc, _same_recv in rows:
         if old in bad or new in bad:
             continue
         assert merger.get(old, old) == new  # re-attributed to the successor across the merger

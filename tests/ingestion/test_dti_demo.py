@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from expectations.dti_validation import validate_dti_reports
-from ingestion.reports.dti.catalogue import indicators
 from demo.dti_reports import DISCREPANCY, generate_demo_reports, write_demo_history, write_demo_weight_supplement
+from expectations.dti_validation import validate_dti_reports
+from ingestion.core.warehouse import connect
+from ingestion.reports.dti.catalogue import indicators
 from ingestion.reports.dti.history import import_history, load_weight_supplements
 from ingestion.reports.intake import ingest_inbox
-from ingestion.core.warehouse import connect
 
 # 14 provinces and 4 ministries: enough units for every planted defect
 UNITS = ("01", "02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "79", "31", "48", "BTC", "BYT", "VTV", "BNV")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.reports.dti.history import HistoryImportError, import_history, load_weight_supplements
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
+from ingestion.reports.dti.history import HistoryImportError, import_history, load_weight_supplements
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from ingestion.core.raw_archive import read_index, restore_month, verify_archive
+from ingestion.core.schema import prepare_warehouse
+from ingestion.core.warehouse import connect
 from ingestion.reports.intake import ingest_inbox, quarantine_dir
 from ingestion.reports.templates import (
     FIRST_DATA_ROW,
@@ -21,9 +24,6 @@ from ingestion.reports.templates import (
     report_workbook,
     write_templates,
 )
-from ingestion.core.raw_archive import read_index, restore_month, verify_archive
-from ingestion.core.schema import prepare_warehouse
-from ingestion.core.warehouse import connect
 
 GOOD = {
     "1.1": {"value": "Có", "evidence": "QĐ 123/QĐ-UBND"},
@@ -93,7 +93,7 @@ def submission(con, **where):
 def fill_template_xlsx(template: Path, target: Path, unit: str, report_date, inputs: dict[str, dict]) -> Path:
     wb = openpyxl.load_workbook(template)
     ws = wb[INDICATOR_SHEET]
-    names = {n: d for n, d in wb.defined_names.items()}
+    names = dict(wb.defined_names.items())
     for name, value in (("dxmon_unit_code", unit), ("dxmon_report_date", report_date)):
         title, coord = next(names[name].destinations)
         wb[title][coord.replace("$", "")] = value

@@ -250,13 +250,13 @@ def test_unreachable_portal(archive):
 
 def test_check_page_names_what_is_wrong():
     good = {"kind": "dossiers", "month": MONTH, "page": 1, "page_size": 10, "total_pages": 1,
-            "total_items": 1, "generated_at": "x", "items": [{f: None for f in DOSSIERS.field_names}]}
+            "total_items": 1, "generated_at": "x", "items": [dict.fromkeys(DOSSIERS.field_names)]}
     assert check_page(json.dumps(good).encode(), DOSSIERS, MONTH, 1, 10)["total_items"] == 1
     cases = {
         r"missing key\(s\) items": {k: v for k, v in good.items() if k != "items"},
         "month is '2025-06'": {**good, "month": "2025-06"},
         "total_pages 2 does not match": {**good, "total_pages": 2},
-        "missing: dossier_id": {**good, "items": [{f: None for f in DOSSIERS.field_names[1:]}]},
+        "missing: dossier_id": {**good, "items": [dict.fromkeys(DOSSIERS.field_names[1:])]},
         "expected 1 \\(page 1 of 1": {**good, "items": []},
     }
     for message, page in cases.items():

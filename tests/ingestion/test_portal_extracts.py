@@ -7,11 +7,11 @@ import duckdb
 import pytest
 
 from demo.portal_server import DemoPortalServer
-from ingestion.portal.client import PortalClient
-from ingestion.portal.page_archive import ArchiveIncompleteError
-from ingestion.portal.loading import load_archived_month, portal_archive_dir
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
+from ingestion.portal.client import PortalClient, PortalError
+from ingestion.portal.loading import load_archived_month, portal_archive_dir
+from ingestion.portal.page_archive import ArchiveIncompleteError
 from tests.extract_rows import csv_text, row
 
 TOKEN = "t0ken"
@@ -85,7 +85,7 @@ def test_a_half_fetched_month_is_never_loaded(con, tmp_path):
     write_store(store, "2025-07", "dossiers", [row("dossiers", dossier_id=f"D{i}") for i in range(6)])
     with DemoPortalServer(store, token=TOKEN) as server:
         server.add_fault("dossiers", "500", page=2, month="2025-07", times=50)
-        with pytest.raises(Exception):
+        with pytest.raises(PortalError):
             with PortalClient(server.url, TOKEN, page_size=2, max_retries=1, backoff_factor=0.01,
                               timeout=(2, 5)) as client:
                 client.fetch_month("dossiers", "2025-07", portal_archive_dir())

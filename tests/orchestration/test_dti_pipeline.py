@@ -10,19 +10,19 @@ import dagster as dg
 import duckdb
 import pytest
 
-from demo.extracts import generate_demo
 from demo.dti_reports import (
     DEMO_WEIGHTS_SOURCE,
     generate_demo_reports,
     write_demo_history,
     write_demo_weight_supplement,
 )
+from demo.extracts import generate_demo
 from ingestion.reports.intake import default_inbox_dir
 from orchestration import cli
 from orchestration.cli.dti import close_year
 from orchestration.dti.jobs import monthly_dti_job
-from orchestration.partitions import monthly_partitions
 from orchestration.dti.sensors import dti_inbox_sensor
+from orchestration.partitions import monthly_partitions
 
 UNITS = ("01", "79", "31", "48", "BTC", "BTP", "VOV")
 

@@ -28,10 +28,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingestion.reports.dti.catalogue import LEVELS, indicators, known_versions, methodology_version_for_year, unit_by_code
-from ingestion.reports.cell_parsing import CellError, EncodingError, clean_text, decode_report_text, parse_number, \
-    parse_unit_code, parse_year, sniff_delimiter
 from ingestion.core.schema import prepare_warehouse
+from ingestion.reports.cell_parsing import (
+    CellError,
+    EncodingError,
+    clean_text,
+    decode_report_text,
+    parse_number,
+    parse_unit_code,
+    parse_year,
+    sniff_delimiter,
+)
+from ingestion.reports.dti.catalogue import (
+    LEVELS,
+    indicators,
+    known_versions,
+    methodology_version_for_year,
+    unit_by_code,
+)
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 -- 1726_2020): value = points earned / max points of its sub-indicators, in [0, 1].
 -- A ranked unit fed by several reporting units (a province formed by the 2025 merger, scored
 -- for a year whose units_as_of is after it) takes the plain, unweighted mean of its
--- predecessors' values (DOMAIN.md "2025 reorganisation"); the total follows by the formula.
+-- predecessors' values (docs/methodology_dti.md "2025 reorganisation"); the total follows by the formula.
 with
 
 sub_scores as (

@@ -5,7 +5,7 @@
 }}
 -- One row per scoring context and ranked unit: the DTI total.
 --   total_points = sum of main-indicator value x its points (1000 points in all)
---   dti_value    = total_points / total points of the version, unrounded (DOMAIN.md: from DTI
+--   dti_value    = total_points / total points of the version, unrounded (docs/methodology_dti.md: from DTI
 --                  2021 on; 1726_2020 pillars weighted 400/300/300 = 0.4/0.3/0.3, same formula)
 --   completeness = sub-indicators with a value / sub-indicators of the catalogue
 -- The pre-hook refuses to score when a (version, level) in scope has a main indicator without

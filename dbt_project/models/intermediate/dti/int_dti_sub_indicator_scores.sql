@@ -1,6 +1,6 @@
 -- One row per scoring context, reporting unit and sub-indicator of the catalogue (year's
 -- methodology version and the unit's level): the value used, where it came from, and the
--- points earned by the sub-indicator's rule (DOMAIN.md "DTI: structure and scoring"):
+-- points earned by the sub-indicator's rule (docs/methodology_dti.md "Scoring rules"):
 --   ratio      min(ratio / ratio_target, 1) x max_points; ratio = numerator / denominator when
 --              counts were reported, else the reported share; ratio_target NULL = 1
 --   threshold  points_share of the band [lower_bound, upper_bound) holding the value x max_points
