@@ -59,6 +59,7 @@ def published(root: Path, sql: str):
         return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow  # whole monthly job in process (the archive rebuild twice)
 def test_planted_failures_are_recorded_gate_blocks_and_override_publishes(data_root, reference_data, demo, job,
                                                                           monkeypatch):
     # the month's dossier file replaced by one whose channel is garbage in every 4th row
@@ -149,6 +150,7 @@ def _mart_hashes(root: Path, out: Path) -> dict[str, str]:
     return hashes
 
 
+@pytest.mark.slow  # whole monthly job in process (the archive rebuild twice)
 def test_archive_rebuild_explain_and_audit_pack(data_root, reference_data, reference_warehouse, demo, job, monkeypatch,
                                                tmp_path):
     shutil.copytree(demo / "landing" / MONTH, data_root / "landing" / MONTH)

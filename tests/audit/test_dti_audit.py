@@ -64,6 +64,7 @@ def rows(data_root, sql: str, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow  # the service-index and DTI jobs in process
 def test_dti_lineage_names_the_file_cell_and_the_scorecard_counts_the_resubmission(
         data_root, reference_data, demo, definitions, monkeypatch, capsys):
     inbox = stage_inputs(data_root, demo, monkeypatch)
@@ -146,6 +147,7 @@ def published(data_root, sql: str):
         return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow  # the service-index and DTI jobs in process
 def test_a_dti_year_failing_blocking_checks_is_withheld_until_overridden_and_its_audit_pack_verifies(
         data_root, reference_data, demo, definitions, monkeypatch, capsys):
     inbox = stage_inputs(data_root, demo, monkeypatch)

@@ -23,6 +23,9 @@ from benchmarks.floor import run_floor
 from demo.extracts import generate_demo
 from ingestion.core.extract_contract import EXTRACT_KINDS
 
+# every case runs the whole monthly job in process on 20 000 rows: make test-slow
+pytestmark = pytest.mark.slow
+
 ROWS = 20_000
 TOLERANCE = 1e-9
 SCORE_COLUMNS = (

@@ -39,17 +39,20 @@ class DbtTestWarehouse:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 
-    def run_dbt(self, *args: str) -> subprocess.CompletedProcess:
+    def run_dbt(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """`env`: extra environment, e.g. the period window as the Dagster assets pass it
+        (DXMON_PERIOD_START / DXMON_PERIOD_END: a partial reparse where `--vars` reparse all)."""
         command = [
             dbt_executable(), *args,
             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
             "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
         ]
-        return subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=900)
+        return subprocess.run(command, env={**self.env, **(env or {})}, cwd=REPO, capture_output=True, text=True,
+                              timeout=900)
 
-    def dbt(self, *args: str) -> str:
+    def dbt(self, *args: str, env: dict[str, str] | None = None) -> str:
         """Run dbt; fail the test with dbt's output when it fails."""
-        result = self.run_dbt(*args)
+        result = self.run_dbt(*args, env=env)
         if result.returncode != 0:
             pytest.fail(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n"
                         f"{result.stdout[-8000:]}\n{result.stderr[-2000:]}")

@@ -20,11 +20,14 @@ PERIOD_MARTS = (
 
 
 class DbtWarehouse(DbtTestWarehouse):
-    def build(self, period_start: str | None = None, period_end: str | None = None) -> str:
-        args = ["build"]
+    def build(self, period_start: str | None = None, period_end: str | None = None, by_vars: bool = False) -> str:
+        """Every month, or the window [period_start, period_end): as the Dagster assets pass it
+        (environment variables), or as a person backfilling by hand does (`--vars`)."""
+        if period_start and by_vars:
+            return self.dbt("build", "--vars", f'{{"period_start": "{period_start}", "period_end": "{period_end}"}}')
         if period_start:
-            args += ["--vars", f'{{"period_start": "{period_start}", "period_end": "{period_end}"}}']
-        return self.dbt(*args)
+            return self.dbt("build", env={"DXMON_PERIOD_START": period_start, "DXMON_PERIOD_END": period_end})
+        return self.dbt("build")
 
     def snapshot(self) -> dict[str, list[tuple]]:
         return {table: self.rows(f"select * from {table} order by all") for table in PERIOD_MARTS}
@@ -154,5 +157,14 @@ def test_rebuilding_one_month_is_idempotent(warehouse):
 
 
 def test_rebuilding_a_range_is_idempotent(warehouse):
-    warehouse.build("2025-06-01", "2025-08-01")
+    warehouse.build("2025-06-01", "2025-08-01", by_vars=True)
     assert warehouse.snapshot() == warehouse.first_build
+
+
+def test_the_period_window_comes_from_the_environment_else_from_the_vars(warehouse):
+    show = ("show", "--inline", "select {{ period_start() }} as period_start, {{ period_end() }} as period_end",
+            "--output", "json")
+    by_env = warehouse.dbt(*show, env={"DXMON_PERIOD_START": "2025-07-01", "DXMON_PERIOD_END": "2025-08-01"})
+    assert '"period_start": "2025-07-01"' in by_env and '"period_end": "2025-08-01"' in by_env
+    by_vars = warehouse.dbt(*show, "--vars", '{"period_start": "2025-06-01", "period_end": "2025-07-01"}')
+    assert '"period_start": "2025-06-01"' in by_vars and '"period_end": "2025-07-01"' in by_vars

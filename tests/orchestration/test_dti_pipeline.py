@@ -43,6 +43,7 @@ def rows(data_root, sql: str, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow  # the service-index and DTI jobs, closing a year
 def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_year(
         data_root, reference_data, demo, definitions, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
@@ -111,6 +112,7 @@ def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_ye
     assert rows(data_root, "SELECT input_hash FROM meta.dti_year_closures WHERE year = 2023") == [(closure[0][1],)]
 
 
+@pytest.mark.slow  # the service-index and DTI jobs, closing a year
 def test_import_history_prints_the_planted_discrepancy_and_exits_zero(data_root, reference_data, demo, definitions, monkeypatch,
                                                                       capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))

@@ -51,6 +51,7 @@ def published(data_root, sql: str):
         return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow  # whole monthly job in process, more runs (make test keeps the backfill)
 def test_one_month_then_rerun_gives_identical_marts(data_root, pipeline):
     pipeline(partition_key="2025-07-01")
     ranking_sql = ("SELECT period_month, unit_level, unit_code, total_score, rank, previous_rank, band "
@@ -95,6 +96,7 @@ def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, demo, pipelin
                            "AND unit_level = 'province' AND period_month = DATE '2025-07-01'")[0][0] == 34
 
 
+@pytest.mark.slow  # whole monthly job in process, more runs (make test keeps the backfill)
 def test_api_month_is_fetched_archived_and_ranked(data_root, demo, pipeline, monkeypatch):
     with DemoPortalServer(demo / "portal_store", token=TOKEN) as server:
         monkeypatch.setenv("DXMON_PORTAL_URL", server.url)
@@ -108,6 +110,7 @@ def test_api_month_is_fetched_archived_and_ranked(data_root, demo, pipeline, mon
                                 "AND NOT is_backcast AND unit_level = 'province'")[0][0] == 34
 
 
+@pytest.mark.slow  # whole monthly job in process, more runs (make test keeps the backfill)
 def test_blocking_failure_withholds_the_month_from_publication(data_root, pipeline):
     # July's dossier file replaced by one whose channel column is garbage in every row
     july = data_root / "landing" / "2025-07"
