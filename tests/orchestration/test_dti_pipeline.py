@@ -101,7 +101,10 @@ def test_provisional_dti_scores_reports_with_automatic_measures_then_a_closed_ye
     closure = rows(data_root, "SELECT methodology_version, input_hash, run_id, code_version FROM meta.dti_year_closures "
                               "WHERE year = 2023")
     assert closure[0][0] == "922_2022" and len(closure[0][1]) == 64
-    assert closure[0][2].startswith("close-year:2023:") and closure[0][3]
+    # the close is a Dagster run of the close_dti_year job, recorded in DAGSTER_HOME like every run
+    with dg.DagsterInstance.get() as instance:
+        close_run = instance.get_run_by_id(closure[0][2])
+    assert close_run is not None and close_run.job_name == "close_dti_year" and closure[0][3]
     # the final index's lineage names the close: its run, code version and input hash
     final_lineage = rows(data_root, "SELECT DISTINCT run_id, code_version, input_hash FROM marts.rpt_dti_score_lineage "
                                     "WHERE context_key = 'final:2023'")
