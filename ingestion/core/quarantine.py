@@ -91,6 +91,42 @@ def quarantine_file(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_
     return QuarantinedFile(target, reason_path, record)
 
 
+def refused_identity(path: Path) -> str:
+    """A stable id for an entry that is refused without being read (a symbolic link, a FIFO): the
+    sha256 of what the entry is (its kind and, for a link, the text of the link), never of its target."""
+    import hashlib
+    import os
+    import stat as stat_module
+    info = os.lstat(path)
+    text = f"{stat_module.filemode(info.st_mode)}:{os.readlink(path) if os.path.islink(path) else ''}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def record_refused(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_kind: str, period: str,
+                   folder: tuple[str, ...], rule: str, reason: str) -> QuarantinedFile | None:
+    """Record an entry refused without being read (a symbolic link, a special file): a reason file in
+    the quarantine and a row in `quarantine.rejected_files`, **no copy** (nothing behind a link or a
+    FIFO is opened, copied or moved). `location` is the reason file. The same entry again (same
+    place, same identity) is a no-op and returns None."""
+    identity = refused_identity(path)
+    if con is not None and quarantined_before(con, input_kind, str(path), identity):
+        return None
+    target_dir = quarantine_dir(input_kind).joinpath(*folder)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now()
+    reason_path = target_dir / f"{now:%Y%m%dT%H%M%S%f}-{path.name}{REASON_SUFFIX}"
+    record = {
+        "input_kind": input_kind, "period": str(period), "original_location": str(path),
+        "location": str(reason_path), "sha256": identity, "size_bytes": 0, "rule": rule,
+        "reason": reason, "quarantined_at": now.isoformat(), "details": {"copied": False},
+    }
+    reason_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    if con is not None:
+        _record_row(con, record)
+    log.warning("refused %s (%s): %s", path, rule, reason)
+    return QuarantinedFile(reason_path, reason_path, record)
+
+
 def _record_row(con: duckdb.DuckDBPyConnection, record: dict) -> None:
     if con.execute("SELECT 1 FROM quarantine.rejected_files WHERE location = ?", [record["location"]]).fetchone():
         return
