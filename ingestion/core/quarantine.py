@@ -24,9 +24,12 @@ Nothing here decides whether an input is bad; the loaders do, and call `quaranti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import os
 import shutil
+import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,9 +97,6 @@ def quarantine_file(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_
 def refused_identity(path: Path) -> str:
     """A stable id for an entry that is refused without being read (a symbolic link, a FIFO): the
     sha256 of what the entry is (its kind and, for a link, the text of the link), never of its target."""
-    import hashlib
-    import os
-    import stat as stat_module
     info = os.lstat(path)
     text = f"{stat_module.filemode(info.st_mode)}:{os.readlink(path) if os.path.islink(path) else ''}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
