@@ -39,28 +39,18 @@
     {% endfor -%}
 {%- endmacro %}
 
-{#- The scoring side's meta tables (docs/dti_design.md, "Closed years"), created if missing:
-    run as the pre-hook of stg_dti_meta__frozen_scores, the first model that reads them, so a
-    warehouse where no year was ever closed still builds (an empty table = no final rows).
-    `dxmon dti close-year` may run the same DDL (it is written out in docs/dti_design.md). -#}
+{#- meta.dti_frozen_scores (docs/dti_design.md, "Closed years"), created if missing: its columns are
+    fct_dti_scores' (dti_score_column_types), so dbt owns it, not ingestion/core/schema.py. Run as the
+    pre-hook of stg_dti_meta__frozen_scores, the first model that reads it, so a warehouse where no
+    year was ever closed still builds (an empty table = no final rows). meta.dti_year_closures is
+    an ordinary table declared with every other in ingestion/core/schema.py (`dxmon prepare`). -#}
 {% macro ensure_dti_meta_tables() -%}
     create schema if not exists meta;
     create table if not exists meta.dti_frozen_scores (
         {%- for name, type in dti_score_column_types() %}
         {{ name }} {{ type }}{{ ',' if not loop.last }}
         {%- endfor %}
-    );
-    create table if not exists meta.dti_year_closures (
-        year {{ dbt.type_int() }},
-        methodology_version {{ dbt.type_string() }},
-        input_hash {{ dbt.type_string() }},
-        closed_at {{ dbt.type_timestamp() }},
-        closed_by {{ dbt.type_string() }},
-        run_id {{ dbt.type_string() }},
-        code_version {{ dbt.type_string() }}
-    );
-    {#- closures recorded before the code version was kept -#}
-    alter table meta.dti_year_closures add column if not exists code_version {{ dbt.type_string() }}
+    )
 {%- endmacro %}
 
 {#- docs/methodology_dti.md: competition ranks (1, 2, 2, 4) on the value rounded to the published 4 decimals. -#}

@@ -277,7 +277,7 @@ TABLES: tuple[Table, ...] = (
         _c("recorded_at", "TIMESTAMP", "NOT NULL"),
     )),
     # --- written by orchestration/ ----------------------------------------------------------------
-    Table("meta.dti_year_closures", "orchestration/cli_dti.py (dxmon dti close-year)",
+    Table("meta.dti_year_closures", "publication/dti_closure.py (dxmon dti close-year)",
           "one row per closed DTI year: the final index's methodology, inputs and run", (
               _c("year", "INTEGER"),
               _c("methodology_version", "VARCHAR"),

@@ -3,12 +3,10 @@ with their own tests recorded, the audit pack of the run's latest month, and the
 the run's latest year."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource
 
 from orchestration.dbt import selections
-from orchestration.dbt.build import build_partitions
-from orchestration.dbt.project import dxmon_dbt_project
-from orchestration.dbt.translator import translator
+from orchestration.dbt.build import build_partitions, monthly_dbt_assets
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource
 from publication.audit.pack import build_audit_pack, build_dti_audit_pack
@@ -19,14 +17,7 @@ AUDIT_MART_KEYS = [dg.AssetKey(name) for name in (
     "rpt_agency_quality_scorecard", "rpt_score_lineage")]
 
 
-@dbt_assets(
-    manifest=dxmon_dbt_project.manifest_path,
-    **selections.AUDIT,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=translator,
-    name="audit_dbt_models",
-)
+@monthly_dbt_assets(selections.AUDIT, name="audit_dbt_models")
 def audit_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Validation history, quality scorecards and score lineage for the run's months."""
     with warehouse.connection() as con:

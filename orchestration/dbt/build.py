@@ -17,10 +17,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from expectations.validation_history import record_dbt_invocation
-from orchestration.partitions import dbt_period_vars
+from orchestration.dbt.project import dxmon_dbt_project
+from orchestration.dbt.translator import translator
+from orchestration.partitions import dbt_period_vars, monthly_partitions
 
 PERIOD_ENVIRONMENT = {"period_start": "DXMON_PERIOD_START", "period_end": "DXMON_PERIOD_END"}
 
@@ -42,6 +44,20 @@ def period_environment(period_vars: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def monthly_dbt_assets(selection: Mapping[str, str], name: str):
+    """The `@dbt_assets` decorator of a monthly dbt asset: the project's manifest, the asset's
+    selector (orchestration/dbt/selections.py), monthly partitions built in one run per backfill,
+    the shared translator. Its body calls `build_partitions`."""
+    return dbt_assets(
+        manifest=dxmon_dbt_project.manifest_path,
+        **selection,
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=translator,
+        name=name,
+    )
+
+
 def build_partitions(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_path: Path,
                      extra_args: Sequence[str] = ()) -> Iterator:
     """`dbt build` over the run's partition range (one invocation for a backfill), with the
@@ -61,8 +77,6 @@ def run_dbt_build(dbt: DbtCliResource, select: str, dbt_vars: dict, exclude: str
     """A `dbt build` outside an asset (an op of an admin job): no Dagster outputs per node, the
     step fails with dbt's own error message when dbt fails. `--indirect-selection cautious`: a
     test that also reads a model outside the selection waits for that model's build."""
-    from orchestration.dbt.project import dxmon_dbt_project
-
     args = ["build", "--select", select, "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious"]
     if exclude:
         args += ["--exclude", exclude]

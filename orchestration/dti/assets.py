@@ -6,15 +6,12 @@ Plain Python lives in ingestion/reports/ and expectations/dti_validation.py; thi
 wires it (docs/dti_design.md)."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource
 
 from expectations.dti_validation import validate_dti_reports
 from ingestion.reports.intake import ingest_inbox
 from orchestration.dbt import selections
-from orchestration.dbt.build import build_partitions
-from orchestration.dbt.project import dxmon_dbt_project
-from orchestration.dbt.translator import translator
-from orchestration.partitions import monthly_partitions
+from orchestration.dbt.build import build_partitions, monthly_dbt_assets
 from orchestration.resources import WarehouseResource
 from publication.audit.provenance import DTI, record_run_provenance
 
@@ -107,14 +104,7 @@ def dti_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     yield validation_check_result(validations)
 
 
-@dbt_assets(
-    manifest=dxmon_dbt_project.manifest_path,
-    **selections.DTI,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=translator,
-    name="dti_dbt_models",
-)
+@monthly_dbt_assets(selections.DTI, name="dti_dbt_models")
 def dti_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """DTI seeds -> staging -> scoring -> marts for the provisional index of every month in the
     run's range; final rows of closed years are re-read from meta.dti_frozen_scores. A version

@@ -9,7 +9,7 @@ range of months in one dbt invocation."""
 import json
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource
 
 from expectations.month_validation import MonthValidation, validate_month
 from expectations.suites import all_suites
@@ -17,9 +17,7 @@ from ingestion.core.extract_contract import EXTRACT_KINDS
 from ingestion.landing.loading import ingest_landing_month
 from ingestion.portal.loading import load_archived_month, portal_archive_dir
 from orchestration.dbt import selections
-from orchestration.dbt.build import build_partitions
-from orchestration.dbt.project import dxmon_dbt_project
-from orchestration.dbt.translator import translator
+from orchestration.dbt.build import build_partitions, monthly_dbt_assets
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import PortalResource, WarehouseResource
 
@@ -154,14 +152,7 @@ def raw_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     yield from check_results(validations)
 
 
-@dbt_assets(
-    manifest=dxmon_dbt_project.manifest_path,
-    **selections.SERVICE_INDEX,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=translator,
-    name="service_index_dbt_models",
-)
+@monthly_dbt_assets(selections.SERVICE_INDEX, name="service_index_dbt_models")
 def service_index_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Staging -> intermediate -> marts for every month in the run's partition range; every dbt
     test of the run goes to meta.dbt_test_results, failed or not (docs/audit.md)."""

@@ -1,6 +1,6 @@
-{{ config(pre_hook="{{ ensure_dti_meta_tables() }}") }}
--- Closed DTI years (meta.dti_year_closures, written by `dxmon dti close-year`): the run, code
--- version and input hash of each year's final index, for the lineage of its final rows.
+-- Closed DTI years (meta.dti_year_closures, declared in ingestion/core/schema.py and written by
+-- `dxmon dti close-year`): the run, code version and input hash of each year's final index, for
+-- the lineage of its final rows.
 with
 
 source as (
