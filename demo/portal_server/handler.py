@@ -22,6 +22,7 @@ from demo.portal_server.faults import KINDS_BY_ENDPOINT, Fault, FaultPlan
 from demo.portal_server.request_log import LoggedRequest, RequestLog
 from demo.portal_server.store import PortalStore, StoreError
 from ingestion.core.extract_contract import ExtractKind
+from ingestion.portal.redaction import Redactor
 
 log = logging.getLogger(__package__)  # one logger for the server: "demo.portal_server"
 
@@ -49,6 +50,7 @@ class PortalHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address, store: PortalStore, token: str, faults: FaultPlan, request_log: RequestLog):
         self.store, self.token, self.faults, self.request_log = store, token, faults, request_log
+        self.redactor = Redactor([token])
         super().__init__(address, _PortalHandler)
 
     def handle_error(self, request, client_address) -> None:
@@ -66,7 +68,8 @@ class _PortalHandler(BaseHTTPRequestHandler):
     server_version = "dxmon-demo-portal/1"
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
-        log.debug("%s %s", self.address_string(), format % args)
+        # an access log never holds a credential (a token in the query string, an echo)
+        log.debug("%s %s", self.address_string(), self.server.redactor.redact(format % args))
 
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
         self._record(status)  # before answering, so a client that has the answer sees it logged

@@ -142,9 +142,11 @@ class PortalHTTPError(PortalError):
     """The portal answered with an error status (after retries, for 429/5xx), or a redirect the
     client does not follow."""
 
-    def __init__(self, message: str, url: str, status: int, code: str | None = None, rule: str = "http_error") -> None:
+    def __init__(self, message: str, url: str, status: int, code: str | None = None, rule: str = "http_error",
+                 server_message: str = "") -> None:
         super().__init__(message)
         self.url, self.status, self.code, self.rule = url, status, code, rule
+        self.server_message = server_message  # redacted, one line, shortened
 
 
 class PortalAuthError(PortalHTTPError):
@@ -566,7 +568,9 @@ class PortalClient:
                 error = self._http_error(shown_url, status, body, retries)
                 if status not in RETRY_STATUSES:
                     raise error
-                problem, last = f"HTTP {status}" + (f" {error.code}" if error.code else ""), error
+                problem = f"HTTP {status}" + (f" {error.code}" if error.code else "") + (
+                    f", server message: {error.server_message[:120]}" if error.server_message else "")
+                last = error
             retries += 1
             if retries > self.max_retries:
                 if isinstance(last, PortalError):
@@ -606,18 +610,20 @@ class PortalClient:
             code = self._server_text(code, 40) if code is not None else None
         except (ValueError, AttributeError, TypeError):
             message = body.decode("utf-8", errors="replace") if body else ""
-        said = f" Server message: {self._server_text(message)}" if message else ""
+        message = self._server_text(message) if message else ""
+        said = f" Server message: {message}" if message else ""
         detail = f"HTTP {status}" + (f" {code}" if code else "")
         if status in (401, 403):
             return PortalAuthError(f"the portal refused the token ({detail}): GET {url}. Check ${ENV_TOKEN}.{said}",
-                                   url, status, code, rule="auth_refused")
+                                   url, status, code, "auth_refused", message)
         if status == 404:
             return PortalHTTPError(f"portal endpoint not found ({detail}): GET {url}. Check ${ENV_URL} "
-                                   f"({self.shown_base_url}).{said}", url, status, code, rule="not_found")
+                                   f"({self.shown_base_url}).{said}", url, status, code, "not_found", message)
         if status in RETRY_STATUSES:
             return PortalHTTPError(f"portal still failing after {retries} retries ({detail}): GET {url}.{said}",
-                                   url, status, code, rule="http_retries_exhausted")
-        return PortalHTTPError(f"portal refused the request ({detail}): GET {url}.{said}", url, status, code)
+                                   url, status, code, "http_retries_exhausted", message)
+        return PortalHTTPError(f"portal refused the request ({detail}): GET {url}.{said}", url, status, code,
+                               "http_error", message)
 
     # -- one page -----------------------------------------------------------------------------
     def _fetch_page(self, kind: ExtractKind, month: str, page: int, page_size: int, folder: Path,
@@ -680,8 +686,10 @@ class PortalClient:
         bad = page_key_order(kind, items, previous_max)
         if not bad:
             return
-        repeated = [items[i] for i in bad]
-        holders = pages_holding(kind, {item_key(kind, it) for it in repeated}, archived)
+        # name every item the earlier pages hold (an item equal to their last key included), or,
+        # when none is found there, the items that sort before what they served
+        holders, seen = pages_holding(kind, {item_key(kind, it) for it in items}, archived)
+        repeated = [it for it in items if item_key(kind, it) in seen] or [items[i] for i in bad]
         where = f"page(s) {', '.join(map(str, holders))}" if holders else "earlier pages"
         ids = ", ".join(key_text(kind, it) for it in repeated[:10]) + (", ..." if len(repeated) > 10 else "")
         raise PageShapeError(
@@ -843,18 +851,21 @@ class PortalClient:
                            complete=True, fetched_pages=[], skipped=True, manifest_path=folder / MANIFEST_NAME)
 
 
-def pages_holding(kind: ExtractKind, keys: set[tuple], archived: list[ArchivedPage]) -> list[int]:
-    """The archived pages that hold any of `keys` (read back; used only to name a repeat)."""
-    found = []
+def pages_holding(kind: ExtractKind, keys: set[tuple], archived: list[ArchivedPage]) -> tuple[list[int], set[tuple]]:
+    """The archived pages that hold any of `keys`, and the keys found (pages read back; used only
+    to name a repeat)."""
+    pages, seen = [], set()
     for page in archived:
         try:
             with gzip.open(page.path, "rb") as fh:
                 items = json.loads(fh.read()).get("items", [])
         except (OSError, EOFError, ValueError, AttributeError):
             continue
-        if any(item_key(kind, it) in keys for it in items if isinstance(it, dict)):
-            found.append(page.page)
-    return found
+        found = {item_key(kind, it) for it in items if isinstance(it, dict)} & keys
+        if found:
+            pages.append(page.page)
+            seen |= found
+    return pages, seen
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> dict:
