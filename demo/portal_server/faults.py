@@ -15,7 +15,7 @@ in its real shape on the wire:
 | `repeated_page` | the items of page `source_page` (default 1) under the requested page number |
 | `oversized` | the page padded with whitespace to `size_bytes` (`length`: with Content-Length; `no_length`: without) |
 | `too_many_items` | the page with its items repeated to `item_count` items |
-| `echo_token` | an error answer (`status`, default 500) whose message echoes the credential the client sent |
+| `echo_token` | an error answer (`status`, default 500) whose message echoes the credential the client sent; with `status` 200, a page whose first item carries the token |
 | `redirect` | 302 to the same request with the token in the URL (`inside`), to another host (`outside`), or to itself for ever (`loop`) |
 """
 

@@ -28,6 +28,7 @@ from tests.reliability.portal_helpers import (
     archive_state,
     assert_others_flow,
     client_for,
+    files_leaking,
     items_of,
     leaks,
     reasons,
@@ -306,6 +307,16 @@ def test_token_echoed_by_a_persistent_401_is_redacted(portal, archive, clean, ca
     assert str(error).startswith("the portal refused the token (HTTP 401 gateway_error): GET http://")
     assert "Server message: upstream gateway rejected" in str(error) and "[REDACTED]" in str(error)
     assert leaks(str(error)) == [] and leaks(repr(error.args)) == [] and leaks(caplog.text) == []
+
+
+def test_a_page_carrying_the_token_is_never_stored(portal, archive, clean, data_root):
+    portal.add_fault("dossiers", "echo_token", page=2, month=MONTH, status=200, times=1)
+    with client_for(portal) as client:
+        heals(client, portal, archive, clean)
+    (rejected,) = reasons(MONTH, "dossiers")
+    assert rejected["rule"] == "credential_echoed" and rejected["details"]["copied"] is False
+    assert rejected["reason"].startswith("page body carries the client's credential; not stored")
+    assert files_leaking(data_root) == []
 
 
 @pytest.mark.parametrize("auth", ["bearer", "api_key", "basic", "query"])
