@@ -6,7 +6,8 @@ It serves monthly extracts from a store folder, `<store>/<YYYY-MM>/<kind>.parque
 the demo data generator), one page at a time: DuckDB reads only the rows of the requested page,
 so a large month is never loaded whole.
 
-For tests it can inject faults (429, 500, slow pages, truncated bodies, malformed pages) on a
+For tests it can inject faults (the catalogue: `faults.py`: 429 and 503 with every form of
+Retry-After, stalls, trickled, truncated, oversized, repeated or malformed pages, token echoes, redirects) on a
 given endpoint/page, a given number of times, and it keeps a log of every request it answered.
 
 Run it:  python -m demo.portal_server --store DIR --port N --token T [--pid-file F]

@@ -3,7 +3,10 @@ threading HTTP server it runs in."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import email.utils
 import hmac
 import json
 import logging
@@ -12,13 +15,14 @@ import re
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from demo.portal_server.faults import KINDS_BY_ENDPOINT, Fault, FaultPlan
 from demo.portal_server.request_log import LoggedRequest, RequestLog
 from demo.portal_server.store import PortalStore, StoreError
 from ingestion.core.extract_contract import ExtractKind
+from ingestion.portal.redaction import Redactor
 
 log = logging.getLogger(__package__)  # one logger for the server: "demo.portal_server"
 
@@ -26,6 +30,8 @@ PORTAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_PAGE_SIZE = 5000
 MAX_PAGE_SIZE = 20000
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+API_KEY_HEADER = "X-API-Key"
+QUERY_TOKEN_PARAM = "access_token"
 
 
 class _ApiError(Exception):
@@ -44,6 +50,7 @@ class PortalHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address, store: PortalStore, token: str, faults: FaultPlan, request_log: RequestLog):
         self.store, self.token, self.faults, self.request_log = store, token, faults, request_log
+        self.redactor = Redactor([token])
         super().__init__(address, _PortalHandler)
 
     def handle_error(self, request, client_address) -> None:
@@ -61,7 +68,8 @@ class _PortalHandler(BaseHTTPRequestHandler):
     server_version = "dxmon-demo-portal/1"
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
-        log.debug("%s %s", self.address_string(), format % args)
+        # an access log never holds a credential (a token in the query string, an echo)
+        log.debug("%s %s", self.address_string(), self.server.redactor.redact(format % args))
 
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
         self._record(status)  # before answering, so a client that has the answer sees it logged
@@ -90,11 +98,12 @@ class _PortalHandler(BaseHTTPRequestHandler):
             return
         self._ctx = ctx = {"path": path, "month": None, "page": None, "page_size": None, "fault": None}
         try:
-            self._check_auth()
+            query = parse_qs(parts.query)
+            self._check_auth(query)
             kind = KINDS_BY_ENDPOINT.get(path)
             if kind is None:
                 raise _ApiError(404, "not_found", f"no endpoint {path}; endpoints: {', '.join(KINDS_BY_ENDPOINT)}")
-            month, page, page_size = self._params(parse_qs(parts.query))
+            month, page, page_size = self._params(query)
             ctx.update(month=month, page=page, page_size=page_size)
             fault = self.server.faults.take(path, month, page)
             if fault is not None:
@@ -109,13 +118,33 @@ class _PortalHandler(BaseHTTPRequestHandler):
             log.error("%s", e)
             self._send(500, _error_body("store_error", str(e)))
 
-    def _check_auth(self) -> None:
+    def _presented(self, query: dict[str, list[str]]) -> list[str]:
+        """The credentials the request presents, in each form the portal accepts: a bearer token,
+        an API key header, HTTP basic auth (the password is the token) and an `access_token` query
+        parameter."""
+        found = []
         header = self.headers.get("Authorization", "")
-        expected = f"Bearer {self.server.token}"
-        if not header:
+        if header.startswith("Bearer "):
+            found.append(header[len("Bearer "):])
+        elif header.startswith("Basic "):
+            try:
+                found.append(base64.b64decode(header[len("Basic "):], validate=True).decode("utf-8").split(":", 1)[-1])
+            except (binascii.Error, UnicodeDecodeError):
+                found.append("")
+        elif header:
+            found.append(header)
+        if self.headers.get(API_KEY_HEADER) is not None:
+            found.append(self.headers[API_KEY_HEADER])
+        found += query.get(QUERY_TOKEN_PARAM, [])
+        return found
+
+    def _check_auth(self, query: dict[str, list[str]]) -> None:
+        presented = self._presented(query)
+        if not presented:
             raise _ApiError(401, "unauthorized", "missing 'Authorization: Bearer <token>' header",
                             {"WWW-Authenticate": 'Bearer realm="portal"'})
-        if not hmac.compare_digest(header.encode("utf-8"), expected.encode("utf-8")):
+        expected = self.server.token.encode("utf-8")
+        if not any(hmac.compare_digest(p.encode("utf-8"), expected) for p in presented):
             raise _ApiError(401, "unauthorized", "the bearer token is not valid",
                             {"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'})
 
@@ -167,18 +196,87 @@ class _PortalHandler(BaseHTTPRequestHandler):
     def _payload(self, kind: ExtractKind, month: str, page: int, page_size: int) -> dict:
         return json.loads(self._payload_body(kind, month, page, page_size))
 
+    def _retry_after_headers(self, fault: Fault) -> dict:
+        if fault.retry_after_date_s is not None:
+            return {"Retry-After": email.utils.formatdate(time.time() + fault.retry_after_date_s, usegmt=True)}
+        return {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+
+    def _send_raw(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
+                  length: bool = True, headers: dict | None = None) -> None:
+        """Send an answer as given (no Content-Length when `length` is False: the body ends when the
+        connection closes)."""
+        self._record(status)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
     def _apply_fault(self, fault: Fault, kind: ExtractKind, month: str, page: int, page_size: int) -> None:
         if fault.fault == "429":
-            self._send(429, _error_body("rate_limited", f"too many requests; retry after {fault.retry_after} s"),
-                       {"Retry-After": fault.retry_after})
+            self._send(429, _error_body("rate_limited", "too many requests; retry later"),
+                       self._retry_after_headers(fault))
             return
         if fault.fault == "500":
             self._send(500, _error_body("internal_error", "injected server error"))
+            return
+        if fault.fault == "503":
+            self._send(503, _error_body("unavailable", "the portal is overloaded"), self._retry_after_headers(fault))
+            return
+        if fault.fault == "echo_token" and fault.status == 200:
+            # a page whose data carries the token (a result link signed with the client's token)
+            payload = self._payload(kind, month, page, page_size)
+            text_fields = [f.name for f in kind.fields if f.sql_type == "VARCHAR" and f.name not in kind.key]
+            for item in payload["items"][:1]:
+                item[text_fields[-1]] = f"https://portal.invalid/files/1?access_token={self.server.token}"
+            self._send(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+            return
+        if fault.fault == "echo_token":
+            echoed = [f"{name}: {value}" for name, value in self.headers.items()
+                      if name.lower() in ("authorization", API_KEY_HEADER.lower())]
+            presented = self._presented(parse_qs(urlsplit(self.path).query))
+            message = (f"upstream gateway rejected the request {self.path} with "
+                       + "; ".join(echoed or ["no credential header"])
+                       + f"; credential seen: {presented[0] if presented else 'none'}")
+            self._send(fault.status, _error_body("gateway_error", message))
+            return
+        if fault.fault == "redirect":
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            query[QUERY_TOKEN_PARAM] = [self.server.token]  # a redirect URL carrying the token
+            location = f"{parts.path}?{urlencode(query, doseq=True)}"
+            if fault.variant == "outside":
+                location = f"http://portal-mirror.invalid{location}"
+            self._send(302, _error_body("moved", f"see {location}"), {"Location": location})
+            return
+        if fault.fault == "not_json":
+            self._send_raw(200, b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>"
+                                b"</body></html>", content_type="text/html")
             return
         if fault.fault == "slow":
             self._record(200)  # on arrival: the client gives up long before the answer
             time.sleep(fault.delay_s)
             self._send(200, self._payload_body(kind, month, page, page_size))
+            return
+        if fault.fault == "trickle":
+            body = self._payload_body(kind, month, page, page_size)
+            self._record(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for start in range(0, len(body), max(fault.chunk_bytes, 1)):
+                self.wfile.write(body[start:start + max(fault.chunk_bytes, 1)])
+                self.wfile.flush()
+                time.sleep(fault.interval_s)
             return
         if fault.fault == "truncated":
             # A correct-looking 200 whose body stops half way (the connection is then closed).
@@ -193,6 +291,22 @@ class _PortalHandler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if fault.fault == "repeated_page":
+            payload = self._payload(kind, month, fault.source_page, page_size)
+            payload["page"] = page  # another page's items, under the number requested
+            self._send(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+            return
+        if fault.fault == "oversized":
+            body = self._payload_body(kind, month, page, page_size)
+            body += b" " * max(fault.size_bytes - len(body), 0)  # still valid JSON
+            self._send_raw(200, body, length=fault.variant == "length")
+            return
+        if fault.fault == "too_many_items":
+            payload = self._payload(kind, month, page, page_size)
+            items = payload["items"] or [dict.fromkeys(kind.field_names)]
+            payload["items"] = [items[i % len(items)] for i in range(fault.item_count)]
+            self._send(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
             return
         # malformed: valid JSON, wrong shape
         payload = self._payload(kind, month, page, page_size)

@@ -160,3 +160,26 @@ def quarantined_before(con: duckdb.DuckDBPyConnection, input_kind: str, original
     return con.execute(
         "SELECT location, reason FROM quarantine.rejected_files WHERE input_kind = ? AND original_location = ? "
         "AND sha256 = ? ORDER BY quarantined_at LIMIT 1", [input_kind, original_location, sha256]).fetchone()
+
+
+def record_unstored(con: duckdb.DuckDBPyConnection | None, name: str, *, input_kind: str, period: str,
+                    folder: tuple[str, ...], sha256: str, size_bytes: int, rule: str, reason: str,
+                    original_location: str, details: dict | None = None) -> QuarantinedFile:
+    """Record an input rejected before it was kept whole, so there is nothing to copy (a portal page
+    body cut off at its size limit, or one that carries the client's credential and must not be
+    stored): a reason file named after `name` and a row in `quarantine.rejected_files` (later, by
+    `record_quarantined`, when `con` is None), **no copy**. `location` is the reason file."""
+    target_dir = quarantine_dir(input_kind).joinpath(*folder)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now()
+    reason_path = target_dir / f"{now:%Y%m%dT%H%M%S%f}-{name}{REASON_SUFFIX}"
+    record = {
+        "input_kind": input_kind, "period": str(period), "original_location": original_location,
+        "location": str(reason_path), "sha256": sha256, "size_bytes": size_bytes, "rule": rule,
+        "reason": reason, "quarantined_at": now.isoformat(), "details": {**(details or {}), "copied": False},
+    }
+    reason_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    if con is not None:
+        _record_row(con, record)
+    log.warning("rejected %s unstored (%s): %s", original_location, rule, reason)
+    return QuarantinedFile(reason_path, reason_path, record)

@@ -11,9 +11,15 @@ from ingestion.core.warehouse import connect, data_dir, warehouse_path
 from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
 
 
-def run_months(first: str, last: str) -> bool:
-    """Materialize the monthly job for `first`..`last` in one run, in this process."""
-    result = execute_job("monthly_service_index", f"for {first}..{last}", **partition_kwargs(first, last))
+def run_months(first: str, last: str, refetch: bool = False) -> bool:
+    """Materialize the monthly job for `first`..`last` in one run, in this process; `refetch`
+    downloads the months from the portal again (a run tag the raw extracts read)."""
+    kwargs = partition_kwargs(first, last)
+    if refetch:
+        from orchestration.service_index.assets import REFETCH_TAG
+
+        kwargs["tags"] = {**kwargs.get("tags", {}), REFETCH_TAG: "true"}
+    result = execute_job("monthly_service_index", f"for {first}..{last}", **kwargs)
     return result.success
 
 
@@ -107,7 +113,7 @@ def _run(args) -> int:
         raise SystemExit("dxmon run: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
     if args.rebuild_reference:
         os.environ["DXMON_REBUILD_REFERENCE"] = "1"
-    ok = run_months(first, last)
+    ok = run_months(first, last, refetch=args.refetch)
     print_outputs()
     return 0 if ok else 1
 
@@ -121,6 +127,9 @@ def register(sub) -> None:
     run.add_argument("--to", dest="last", help="last month of a backfill (included), YYYY-MM")
     run.add_argument("--rebuild-reference", action="store_true",
                      help="rebuild the reference data (seeds, units, calendar) even if unchanged")
+    run.add_argument("--refetch", action="store_true",
+                     help="download the months from the portal API again, even if archived complete "
+                          "(the earlier pages stay as history)")
     run.set_defaults(handler=_run)
 
     reference = sub.add_parser("reference", help="build the reference data (units, methodology, calendar) only")

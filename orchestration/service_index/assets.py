@@ -7,6 +7,7 @@ Expectations suites. The dbt models are the `service_index` selection, monthly p
 range of months in one dbt invocation."""
 
 import json
+import time
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -26,22 +27,27 @@ INGESTED_SOURCES_KEY = dg.AssetKey("raw_ingested_sources")
 SUITES = all_suites()
 # The unit registry must be built before unit codes can be checked.
 UNIT_REGISTRY_KEYS = [dg.AssetKey("int_unit_codes_attributed"), dg.AssetKey("dim_units")]
+# A run tagged so downloads its months from the portal again (`dxmon run --refetch`).
+REFETCH_TAG = "dxmon/refetch_portal"
 
 
-def fetch_portal_month(portal: PortalResource, month: str, log) -> dict:
-    """Fetch and archive every kind of one month from the portal API, if one is configured."""
+def fetch_portal_month(portal: PortalResource, month: str, log, refetch: bool = False) -> dict:
+    """Fetch and archive every kind of one month from the portal API, if one is configured, within
+    one deadline for the month (DXMON_PORTAL_MONTH_DEADLINE_S); `refetch` downloads a complete
+    month again. A failure raises the client's error, whose message carries no credential."""
     url = portal.configured_url()
     if not url:
         return {"portal": "not configured"}
-    from ingestion.portal.client import PortalClient
+    from ingestion.portal.client import PortalClient, settings_from_env
 
     pages = {}
-    with PortalClient(url, portal.token()) as client:
+    with PortalClient(url, portal.token(), **settings_from_env()) as client:
+        deadline = time.monotonic() + client.month_deadline_s
         for kind in EXTRACT_KINDS.values():
-            result = client.fetch_month(kind.name, month, portal_archive_dir())
+            result = client.fetch_month(kind.name, month, portal_archive_dir(), refresh=refetch, deadline=deadline)
             pages[kind.name] = len(result.pages)
             log.info(f"portal {kind.name} {month}: {len(result.pages)} pages archived "
-                     f"({result.fetched_pages} fetched now)")
+                     f"({result.fetched_pages} fetched now{', refetch requested' if refetch else ''})")
     return pages
 
 
@@ -123,9 +129,10 @@ def check_results(validations: list[MonthValidation]) -> list[dg.AssetCheckResul
 def raw_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, portal: PortalResource):
     """Load every landing file and portal page of each month in the run, then validate it."""
     validations, per_month = [], {}
+    refetch = context.run.tags.get(REFETCH_TAG) == "true"
     for key in context.partition_keys:
         month = key[:7]
-        fetched = fetch_portal_month(portal, month, context.log)
+        fetched = fetch_portal_month(portal, month, context.log, refetch=refetch)
         with warehouse.connection() as con:
             files = ingest_landing_month(con, month)
             pages = load_archived_month(con, month)

@@ -86,7 +86,10 @@ def test_complete_month_is_not_fetched_again(client, portal, archive):
     refreshed = client.fetch_month("dossiers", MONTH, archive, refresh=True)
     assert refreshed.fetched_pages == [1, 2, 3]
     assert portal.pages_requested("dossiers") == [1, 2, 3]
-    assert list((archive / MONTH / "dossiers").glob("superseded-*/page-00001.json.gz"))
+    # the earlier pages stay as history, by content (docs/portal_api.md)
+    history = archive / MONTH / "dossiers" / "superseded"
+    assert sorted(p.name for p in history.glob("*.json.gz")) == sorted(f"{p.sha256}.json.gz" for p in first.pages)
+    assert len(list(history.glob("manifest-*.json"))) == 1
 
 
 def test_empty_month(client, portal, archive):
