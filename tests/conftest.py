@@ -3,6 +3,7 @@ only read (the parsed dbt project, the reference data) is built once per session
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -33,7 +34,12 @@ def definitions(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:  # prepare_dbt sets defaults: keep them out of os.environ
         mp.setenv("DAGSTER_HOME", str(home / "dagster_home"))
         mp.setenv("DXMON_WAREHOUSE", str(home / "warehouse" / "dxmon.duckdb"))
-        prepare_dbt()
+        # pytest-xdist workers start together: one parses, the others wait and find it current
+        lock_path = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / ".parse.lock"
+        lock_path.parent.mkdir(exist_ok=True)
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            prepare_dbt()
         from orchestration.definitions import defs
 
     return defs
