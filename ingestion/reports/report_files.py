@@ -170,7 +170,7 @@ def _table_columns(labels: list[object]) -> dict[int, str]:
 
 def _member_count(fh) -> int | None:
     """Entries announced by the zip's end-of-central-directory record, None if there is none."""
-    size = os.fstat(fh.fileno()).st_size
+    size = fh.seek(0, os.SEEK_END)
     tail = min(size, 22 + 0xFFFF)
     fh.seek(size - tail)
     data = fh.read(tail)
@@ -233,11 +233,14 @@ def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> No
     more bytes than declared is a lying header; a bad checksum or an early end, a damaged file."""
     probe = copy.copy(info)
     probe.file_size = info.file_size + 1  # the zip reader stops at the size it is told
+    probe.CRC = None  # checked here, after the size: a lying size must be named as such
     actual = 0
+    crc = 0
     try:
         with zf.open(probe) as member:
             while chunk := member.read(CHUNK):
                 actual += len(chunk)
+                crc = zlib.crc32(chunk, crc)
                 if actual > info.file_size:
                     raise ReportFileError(
                         "zip_size_mismatch",
@@ -259,6 +262,10 @@ def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> No
         raise ReportFileError("zip_size_mismatch", f"forged or damaged XLSX workbook: member '{shown(info.filename)}' "
                                                    f"unpacks to {actual} bytes, not the {info.file_size} its zip "
                                                    f"header declares ({where})")
+    if crc != info.CRC:
+        raise ReportFileError("unreadable_file", f"damaged XLSX workbook: member '{shown(info.filename)}' fails its "
+                                                 f"checksum (CRC-32); the file may be truncated or altered: send it "
+                                                 f"again ({where})")
 
 
 def _detail(exc: Exception) -> str:
@@ -674,7 +681,7 @@ def _xlsx_header(book: _Workbook, title: str, sheet: _Sheet) -> dict[str, object
 # CSV
 
 _COMMENT = re.compile(r"^\s*#\s*([^:=]+?)\s*[:=]\s*(.*)$")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r(?!$)|\n)")
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def _encoding_of(head: bytes) -> tuple[str, str, int]:
@@ -725,11 +732,11 @@ class _Lines:
             final = not chunk
             pending += self._decode(chunk, final, pending)
             pos = 0
-            for m in _LINE.finditer(pending):
-                if m.start() != pos:
-                    break
+            while m := _EOL.search(pending, pos):
+                if m.group(0) == "\r" and m.end() == len(pending) and not final:
+                    break  # a CR at the end of the chunk may be the first half of CRLF
+                yield self._counted(pending[pos:m.end()], limit)
                 pos = m.end()
-                yield self._counted(m.group(0), limit)
             pending = pending[pos:]
             if limit and len(pending) * self.width > limit and len(pending.encode(self.codec)) > limit:
                 raise self._too_long(self.line_no + 1)
