@@ -42,6 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError, iterparse
+from xml.parsers import expat
 
 from ingestion.core.input_files import InputLimits, InputRejected, exceeds, input_limits, open_regular
 from ingestion.reports.cell_parsing import EncodingError, clean_text, fold, shown, sniff_delimiter
@@ -315,8 +316,21 @@ def _part_path(base: str, target: str) -> str:
 
 
 def _events(zf: zipfile.ZipFile, part: str, events=("end",)):
+    """iterparse events of a small part (workbook, relationships, styles), forgetting each
+    element below the root's children once it has been handed out, so memory stays bounded."""
+    stack: list = []
     with zf.open(part) as stream:
-        yield from iterparse(stream, events=events)
+        for event, el in iterparse(stream, events=("start", "end")):
+            if event == "start":
+                stack.append(el)
+                if "start" in events:
+                    yield event, el
+                continue
+            stack.pop()
+            if "end" in events:
+                yield event, el
+            if len(stack) >= 2:
+                del stack[-1][:]
 
 
 def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -367,33 +381,89 @@ def _workbook(zf: zipfile.ZipFile) -> _Workbook:
                      styles if styles in zf.NameToInfo else None, date1904)
 
 
+def _expat(zf: zipfile.ZipFile, part: str, start, end, text) -> None:
+    """Stream `part` through expat with the three handlers, given element names without their
+    prefix. No tree is built; a DOCTYPE (never in a workbook: the way to entity bombs) is refused."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    names: dict[str, str] = {}
+
+    def local(qname: str) -> str:
+        name = names.get(qname)
+        if name is None:
+            name = names[qname] = qname.rpartition(":")[2]
+        return name
+
+    def doctype(*_):
+        raise ValueError("a DOCTYPE declaration (not allowed in a workbook)")
+
+    parser.StartElementHandler = lambda qname, attrs: start(names.get(qname) or local(qname), attrs)
+    parser.EndElementHandler = lambda qname: end(names.get(qname) or local(qname))
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = doctype
+    with zf.open(part) as stream:
+        while chunk := stream.read(CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+class _TextLimit:
+    """Collects the text of one cell or string, refusing it as soon as it passes max_field_bytes
+    (so a 100 MB cell is never held whole)."""
+
+    def __init__(self, limits: InputLimits, where):
+        self.limit, self.limits, self.where = limits.max_field_bytes, limits, where
+        self.parts: list[str] = []
+        self.size = 0
+        self.on = False
+
+    def start(self) -> None:
+        self.parts, self.size, self.on = [], 0, True
+
+    def add(self, data: str) -> None:
+        if self.on:
+            self.parts.append(data)
+            self.size += len(data)
+            if self.limit and self.size > self.limit:
+                _check_field("".join(self.parts), self.limits, self.where)
+
+    def stop(self) -> str:
+        self.on = False
+        return "".join(self.parts)
+
+
 def _shared_strings(zf: zipfile.ZipFile, part: str | None, limits: InputLimits, name: str) -> list[str]:
+    """The shared strings (rich text runs joined, phonetic runs left out), each within the field
+    limit, at most max_cells of them."""
     strings: list[str] = []
     if part is None:
         return strings
-    root = None
-    for event, el in _events(zf, part, ("start", "end")):
-        tag = _local(el.tag)
-        if event == "start":
-            if tag == "sst":
-                root = el
-            continue
+    text = _TextLimit(limits, lambda: location(name) + f", shared string {len(strings) + 1}")
+    state = {"phonetic": 0, "si": []}
+
+    def start(tag, attrs):
         if tag == "si":
-            text = "".join(_unescape(t.text or "") for t in el.iter()
-                           if _local(t.tag) == "t" and not _inside_phonetic(el, t))
-            strings.append(text)
+            state["si"] = []
+        elif tag == "rPh":
+            state["phonetic"] += 1
+        elif tag == "t" and not state["phonetic"]:
+            text.start()
+
+    def end(tag):
+        if tag == "t" and text.on:
+            state["si"].append(text.stop())
+        elif tag == "rPh":
+            state["phonetic"] -= 1
+        elif tag == "si":
+            value = _unescape("".join(state["si"]))
+            _check_field(value, limits, text.where)
+            strings.append(value)
             if exceeds(len(strings), limits.max_cells):
                 raise _too_many("too_many_cells", "shared strings (each a cell's text)", "max_cells", limits,
                                 location(name))
-            _drop(root)
+
+    _expat(zf, part, start, end, text.add)
     return strings
-
-
-def _inside_phonetic(si, t) -> bool:
-    for run in si:
-        if _local(run.tag) == "rPh" and any(x is t for x in run.iter()):
-            return True
-    return False
 
 
 def _number_formats(zf: zipfile.ZipFile, part: str | None) -> tuple[list[str], set[int]]:
@@ -431,88 +501,85 @@ class _Sheet:
 
 def _read_sheet(zf: zipfile.ZipFile, part: str, title: str, book: _Workbook, strings: list[str],
                 formats: tuple[list[str], set[int]], limits: InputLimits, name: str) -> _Sheet:
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+    """Stream the sheet's XML, one cell at a time, keeping only the non-empty cells; stop at the
+    first breach of max_cells (every <c>), max_report_rows (rows with a value) or max_field_bytes."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
     codes, date_styles = formats
+    percent_styles = {i for i, code in enumerate(codes) if "%" in code}
     epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
     sheet = _Sheet({}, set(), set(), [])
-    cells_seen = 0
-    rows_with_values = 0
-    row_no, col_no, row_has_value = 0, 0, False
-    parents: dict[str, object] = {}  # the open sheetData, row and mergeCells elements
-    for event, el in _events(zf, part, ("start", "end")):
-        tag = _local(el.tag)
-        if event == "start":
-            if tag == "row":
-                r = el.get("r")
-                row_no = int(r) if r and r.isdigit() else row_no + 1
-                col_no, row_has_value = 0, False
-            if tag in ("sheetData", "row", "mergeCells"):
-                parents[tag] = el
-            continue
+    st = {"row": 0, "col": 0, "row_has_value": False, "rows": 0, "cells": 0, "kind": "n", "style": None,
+          "v": None, "formula": False, "inline": None, "in_is": False, "phonetic": 0}
+    text = _TextLimit(limits, lambda: location(name, title, st["row"]))
+
+    def start(tag, attrs):
         if tag == "c":
-            cells_seen += 1
-            if exceeds(cells_seen, limits.max_cells):
-                raise _too_many("too_many_cells", "cells", "max_cells", limits, location(name, title, row_no))
-            ref = _parse_ref(el.get("r") or "")
-            if ref is not None:
-                row_no, col_no = ref
+            st["cells"] += 1
+            if exceeds(st["cells"], limits.max_cells):
+                raise _too_many("too_many_cells", "cells", "max_cells", limits, location(name, title, st["row"]))
+            m = _CELL_REF.match(attrs.get("r", ""))
+            if m:
+                st["row"], st["col"] = int(m.group(2)), _column_index(m.group(1))
             else:
-                col_no += 1
-            value, has_formula = _cell_value(el, strings, codes, date_styles, epoch, limits,
-                                             lambda r=row_no: location(name, title, r))
-            if has_formula:
-                sheet.formulas.add((row_no, col_no))
-            if value is not None:
-                sheet.cells.setdefault(row_no, {})[col_no] = value
-                if not row_has_value:
-                    row_has_value = True
-                    rows_with_values += 1
-                    if exceeds(rows_with_values, limits.max_report_rows):
-                        raise _too_many("too_many_rows", "rows with values", "max_report_rows", limits,
-                                        location(name, title, row_no))
-                style = el.get("s")
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and style and style.isdigit() \
-                        and int(style) < len(codes) and "%" in codes[int(style)]:
-                    sheet.percent.add((row_no, col_no))
-            _drop(parents.get("row") or parents.get("sheetData"))  # memory stays bounded
+                st["col"] += 1
+            st.update(kind=attrs.get("t", "n"), style=attrs.get("s"), v=None, formula=False, inline=None)
+        elif tag == "v":
+            text.start()
         elif tag == "row":
-            parents.pop("row", None)
-            _drop(parents.get("sheetData"))
+            r = attrs.get("r", "")
+            st.update(row=int(r) if r.isdigit() else st["row"] + 1, col=0, row_has_value=False)
+        elif tag == "f":
+            st["formula"] = True
+        elif tag == "is":
+            st["in_is"], st["inline"] = True, []
+        elif tag == "rPh":
+            st["phonetic"] += 1
+        elif tag == "t" and st["in_is"] and not st["phonetic"]:
+            text.start()
         elif tag == "mergeCell":
-            first, _, last = (el.get("ref") or "").partition(":")
+            first, _, last = attrs.get("ref", "").partition(":")
             a, b = _parse_ref(first), _parse_ref(last or first)
             if a and b:
                 sheet.merges.append((a[0], a[1], b[0], b[1]))
                 if exceeds(len(sheet.merges), limits.max_cells):
                     raise _too_many("too_many_cells", "merged ranges", "max_cells", limits, location(name, title))
-            _drop(parents.get("mergeCells"))
+
+    def end(tag):
+        if tag == "v":
+            st["v"] = text.stop()
+        elif tag == "c":
+            row, col = st["row"], st["col"]
+            value = _cell_value(st["kind"], st["v"], st["inline"], strings, date_styles, st["style"], epoch,
+                                from_excel, limits, text.where)
+            if st["formula"]:
+                sheet.formulas.add((row, col))
+            if value is not None:
+                sheet.cells.setdefault(row, {})[col] = value
+                if not st["row_has_value"]:
+                    st["row_has_value"] = True
+                    st["rows"] += 1
+                    if exceeds(st["rows"], limits.max_report_rows):
+                        raise _too_many("too_many_rows", "rows with values", "max_report_rows", limits,
+                                        location(name, title, row))
+                style = st["style"]
+                if style and style.isdigit() and int(style) in percent_styles and \
+                        isinstance(value, (int, float)) and not isinstance(value, bool):
+                    sheet.percent.add((row, col))
+        elif tag == "t" and text.on:
+            st["inline"].append(text.stop())
+        elif tag == "is":
+            st["in_is"] = False
+        elif tag == "rPh":
+            st["phonetic"] -= 1
+
+    _expat(zf, part, start, end, text.add)
     return sheet
 
 
-def _drop(parent) -> None:
-    """Forget the children parsed so far (iterparse keeps every element of the tree otherwise)."""
-    if parent is not None:
-        del parent[:]
-
-
-def _cell_value(el, strings, codes, date_styles, epoch, limits, where):
-    from openpyxl.utils.datetime import from_excel
-
-    kind = el.get("t") or "n"
-    raw = None
-    inline = None
-    has_formula = False
-    for child in el:
-        tag = _local(child.tag)
-        if tag == "v":
-            raw = child.text
-        elif tag == "f":
-            has_formula = True
-        elif tag == "is":
-            inline = "".join(_unescape(t.text or "") for t in child.iter() if _local(t.tag) == "t")
+def _cell_value(kind, raw, inline, strings, date_styles, style, epoch, from_excel, limits, where):
     if kind == "inlineStr":
-        value = inline
+        value = _unescape("".join(inline)) if inline is not None else None
     elif raw is None or raw == "":
         value = None
     elif kind == "s":
@@ -532,22 +599,20 @@ def _cell_value(el, strings, codes, date_styles, epoch, limits, where):
             value = raw
     else:
         try:
-            number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            value = float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
         except ValueError:
             raise ReportFileError("unreadable_file", f"damaged XLSX workbook: a numeric cell holds "
                                                      f"'{shown(raw, 40)}' ({where()})") from None
-        style = el.get("s")
         if style and style.isdigit() and int(style) in date_styles:
             try:
-                number = from_excel(number, epoch)
+                value = from_excel(value, epoch)
             except (ValueError, OverflowError, TypeError):
                 pass
-        value = number
     if isinstance(value, str):
         _check_field(value, limits, where)
         if value == "":
             value = None
-    return value, has_formula
+    return value
 
 
 def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | None = None) -> ReportFile:
@@ -577,7 +642,8 @@ def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | Non
                                 limits, name)
         except ReportFileError:
             raise
-        except (ParseError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except (ParseError, expat.ExpatError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError,
+                OSError) as exc:
             raise ReportFileError("unreadable_file", f"damaged XLSX workbook: its XML cannot be read "
                                                      f"({_detail(exc)}); send the file again ({where})") from None
     finally:
