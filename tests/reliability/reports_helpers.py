@@ -10,9 +10,8 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import pytest
 
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect
@@ -26,16 +25,12 @@ __all__ = ["GOOD", "drop", "save_report", "stamp"]
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
-@pytest.fixture
-def con(data_root, dti_catalogue):
+@contextmanager
+def open_warehouse():
+    """The test's warehouse (a fresh DuckDB file under DXMON_DATA_DIR), prepared."""
     with connect() as connection:
         prepare_warehouse(connection)
         yield connection
-
-
-@pytest.fixture
-def inbox(data_root) -> Path:
-    return data_root / "inbox"
 
 
 def good_reports(inbox: Path) -> list[Path]:

@@ -7,9 +7,11 @@ rerun is a no-op (issue 10; docs/reliability.md)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,18 +24,28 @@ from tests.reliability.reports_helpers import (
     assert_reconciled,
     assert_rejected,
     assert_rerun_is_a_no_op,
-    con,  # noqa: F401 - fixture
     csv_report,
     declare_member_size,
     drop,
     good_reports,
-    inbox,  # noqa: F401 - fixture
     numbered_rows,
+    open_warehouse,
     repeated_rows,
     sheet_part,
     template_bytes,
     write_xlsx_with_rows,
 )
+
+
+@pytest.fixture
+def con(data_root, dti_catalogue):
+    with open_warehouse() as connection:
+        yield connection
+
+
+@pytest.fixture
+def inbox(data_root) -> Path:
+    return data_root / "inbox"
 
 # On two shared cores, a breach must still be reported well within this (the issue's bomb ran
 # for minutes).
@@ -70,7 +82,7 @@ def test_xlsx_bomb_with_a_lying_header_is_caught_while_unpacking(con, inbox):
     chunks and reading stops one byte past the declared size."""
     good_reports(inbox)
     bomb = write_xlsx_with_rows(drop(inbox, 2023, "02", "liar.xlsx"), repeated_rows(800_000))
-    with __import__("zipfile").ZipFile(bomb) as zf:
+    with zipfile.ZipFile(bomb) as zf:
         part = sheet_part({n: zf.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
     declare_member_size(bomb, part, 2048)
     summary = take(con, inbox)
@@ -184,7 +196,7 @@ def _peak_rss_of_reading(path: Path) -> dict:
         "    rule, reason = exc.rule, exc.reason\n"
         "print(json.dumps({'rule': rule, 'seconds': time.monotonic() - t, "
         "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))\n")
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DXMON_LIMIT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXMON_LIMIT_")}
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, env=env,
                          cwd=Path(__file__).resolve().parents[2], timeout=120)
     return json.loads(out.stdout.strip().splitlines()[-1])
