@@ -754,10 +754,10 @@ def _encoding_of(head: bytes) -> tuple[str, str, int]:
     """(codec, recorded name, BOM length) by the byte-order mark; never guessed."""
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8", "utf-8-sig", 3
-    if head.startswith(b"\xff\xfe"):
-        return "utf-16-le", "utf-16-le", 2
+    if head.startswith(b"\xff\xfe"):  # recorded as utf-16 (the BOM says the order), either way
+        return "utf-16-le", "utf-16", 2
     if head.startswith(b"\xfe\xff"):
-        return "utf-16-be", "utf-16-be", 2
+        return "utf-16-be", "utf-16", 2
     if head[:200].count(b"\x00") > 10:
         raise EncodingError("not UTF-8 or UTF-16 with a byte-order mark: the file looks like UTF-16 without one; "
                             "save it again as 'CSV UTF-8' or 'Unicode Text'")

@@ -163,7 +163,7 @@ def test_utf16_csv_of_either_byte_order_is_read_by_its_bom(con, inbox, encoding)
     summary = take(con, inbox)
     assert {f.action for f in summary.files} == {"accepted"}
     assert con.execute("SELECT file_encoding, rows_read, rows_accepted, rows_rejected FROM raw.dti_submissions "
-                       "WHERE unit_code = '02'").fetchall() == [(encoding, 8, 8, 0)]
+                       "WHERE unit_code = '02'").fetchall() == [("utf-16", 8, 8, 0)]
     assert con.execute("SELECT evidence FROM raw.dti_report_values WHERE unit_code = '02' AND indicator_code = '1.1'"
                        ).fetchone() == ("Quyết định số 5 của UBND",)
     assert_good_flow(con)
