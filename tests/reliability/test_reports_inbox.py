@@ -136,6 +136,13 @@ def test_file_names_that_look_like_formulas_never_lead_a_reason(con, inbox):
     line = next(i for i, t in enumerate(csv_report("08", values=values).splitlines(), start=1) if t.startswith("7.2,"))
     assert rows["7.2"].endswith(f"(file '-2+3.csv', line {line}, field 'value', indicator 7.2)")
     assert_no_reason_leads_with_sender_text(con)
+    # the sources of the DTI audit pack's rejections.csv and inputs.csv: no cell but the sender's
+    # own values (raw_value, evidence: made inert by the writers) starts like a formula
+    for table, columns in (("quarantine.dti_rejections", "file, archived_path, sheet, field, rule, reason"),
+                           ("raw.dti_submissions", "inbox_path, archived_path, file_format, status, "
+                                                   "rejection_reason, rejection_rule")):
+        cells = [c for row in con.execute(f"SELECT {columns} FROM {table}").fetchall() for c in row if c]
+        assert cells and not [c for c in cells if str(c).startswith(FORMULA_LEAD)], table
     for reason_file in quarantine_root().rglob("*.reason.json"):
         assert not json.loads(reason_file.read_text(encoding="utf-8"))["reason"].startswith(FORMULA_LEAD)
     assert_good_flow(con)
