@@ -491,6 +491,39 @@ def _number_formats(zf: zipfile.ZipFile, part: str | None) -> tuple[list[str], s
     return codes, dates
 
 
+_CELL_TAG = re.compile(rb"<c(?=[\s>/])")
+_ROW_WITH_CONTENT = re.compile(rb"<row(?=[\s>])[^>]*(?<!/)>")
+# a sheet written with a namespace prefix (<x:worksheet>, <x:c>): slower patterns, used only then
+_PREFIXED_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]")
+_TAIL = 4096  # bytes kept between chunks so a tag split across two is counted once
+
+
+def _count_tags(zf: zipfile.ZipFile, part: str, title: str, limits: InputLimits, name: str) -> None:
+    """Count the sheet's cell elements and its row elements with content (not `<row .../>`) at
+    the speed of a regular expression over bytes, in bounded chunks, and refuse the sheet before
+    it is parsed when either passes its limit: a bomb of cells is refused in about a second,
+    whatever it holds. The streaming parse counts the same things and stops likewise."""
+    if not (limits.max_cells or limits.max_report_rows):
+        return
+    cells = rows = 0
+    tail = b""
+    cell_tag, row_tag = _CELL_TAG, _ROW_WITH_CONTENT
+    with zf.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            if not tail and (m := _PREFIXED_ROOT.search(chunk[:4096])):
+                prefix = re.escape(m.group(1))
+                cell_tag = re.compile(rb"<" + prefix + rb":c(?=[\s>/])")
+                row_tag = re.compile(rb"<" + prefix + rb":row(?=[\s>])[^>]*(?<!/)>")
+            data = tail + chunk
+            cells += len(cell_tag.findall(data)) - len(cell_tag.findall(tail))
+            rows += len(row_tag.findall(data)) - len(row_tag.findall(tail))
+            if exceeds(cells, limits.max_cells):
+                raise _too_many("too_many_cells", "cells", "max_cells", limits, location(name, title))
+            if exceeds(rows, limits.max_report_rows):
+                raise _too_many("too_many_rows", "rows", "max_report_rows", limits, location(name, title))
+            tail = data[-_TAIL:]
+
+
 @dataclass
 class _Sheet:
     cells: dict[int, dict[int, object]]  # row -> {column: value}, non-empty cells only
@@ -502,14 +535,14 @@ class _Sheet:
 def _read_sheet(zf: zipfile.ZipFile, part: str, title: str, book: _Workbook, strings: list[str],
                 formats: tuple[list[str], set[int]], limits: InputLimits, name: str) -> _Sheet:
     """Stream the sheet's XML, one cell at a time, keeping only the non-empty cells; stop at the
-    first breach of max_cells (every <c>), max_report_rows (rows with a value) or max_field_bytes."""
+    first breach of max_cells (every <c>), max_report_rows (rows holding a <c>) or max_field_bytes."""
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
     codes, date_styles = formats
     percent_styles = {i for i, code in enumerate(codes) if "%" in code}
     epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
     sheet = _Sheet({}, set(), set(), [])
-    st = {"row": 0, "col": 0, "row_has_value": False, "rows": 0, "cells": 0, "kind": "n", "style": None,
+    st = {"row": 0, "col": 0, "row_has_cell": False, "rows": 0, "cells": 0, "kind": "n", "style": None,
           "v": None, "formula": False, "inline": None, "in_is": False, "phonetic": 0}
     text = _TextLimit(limits, lambda: location(name, title, st["row"]))
 
@@ -523,12 +556,18 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, title: str, book: _Workbook, str
                 st["row"], st["col"] = int(m.group(2)), _column_index(m.group(1))
             else:
                 st["col"] += 1
+            if not st["row_has_cell"]:
+                st["row_has_cell"] = True
+                st["rows"] += 1
+                if exceeds(st["rows"], limits.max_report_rows):
+                    raise _too_many("too_many_rows", "rows", "max_report_rows", limits,
+                                    location(name, title, st["row"]))
             st.update(kind=attrs.get("t", "n"), style=attrs.get("s"), v=None, formula=False, inline=None)
         elif tag == "v":
             text.start()
         elif tag == "row":
             r = attrs.get("r", "")
-            st.update(row=int(r) if r.isdigit() else st["row"] + 1, col=0, row_has_value=False)
+            st.update(row=int(r) if r.isdigit() else st["row"] + 1, col=0, row_has_cell=False)
         elif tag == "f":
             st["formula"] = True
         elif tag == "is":
@@ -556,12 +595,6 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, title: str, book: _Workbook, str
                 sheet.formulas.add((row, col))
             if value is not None:
                 sheet.cells.setdefault(row, {})[col] = value
-                if not st["row_has_value"]:
-                    st["row_has_value"] = True
-                    st["rows"] += 1
-                    if exceeds(st["rows"], limits.max_report_rows):
-                        raise _too_many("too_many_rows", "rows with values", "max_report_rows", limits,
-                                        location(name, title, row))
                 style = st["style"]
                 if style and style.isdigit() and int(style) in percent_styles and \
                         isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -637,6 +670,7 @@ def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | Non
                     "missing_sheet",
                     f"missing sheet: no sheet '{INDICATOR_SHEET}' (found: {found}); fill the template without "
                     f"renaming or deleting the sheet ({where})")
+            _count_tags(zf, sheet_part, sheet_title, limits, name)
             strings = _shared_strings(zf, book.shared_strings, limits, name)
             sheet = _read_sheet(zf, sheet_part, sheet_title, book, strings, _number_formats(zf, book.styles),
                                 limits, name)
