@@ -14,9 +14,11 @@ file is refused within seconds and with bounded memory, never read to exhaustion
   `max_compression_ratio` per member) and then every member is decompressed in bounded chunks,
   stopping one byte past its declared size, so a header that lies about a member's size
   (`zip_size_mismatch`), a bad checksum or a truncated stream is caught before parsing. The
-  indicator sheet is then parsed as a stream (`xml.etree.ElementTree.iterparse`, one cell at a
-  time, nothing kept but the non-empty cells) and reading stops at the first breach of
-  `max_report_rows`, `max_cells` or `max_field_bytes`. Other sheets are never parsed.
+  indicator sheet's cell and row tags are then counted at the speed of a regular expression over
+  bytes (`max_cells`, `max_report_rows`: a bomb of rows or cells is refused in about a second),
+  and the sheet is parsed as a stream through expat, one cell at a time, nothing kept but the
+  non-empty cells, stopping at the first breach of `max_report_rows`, `max_cells` or
+  `max_field_bytes` (a cell's text is refused while it streams). Other sheets are never parsed.
 * **CSV**: the bytes are decoded incrementally by their byte-order mark (UTF-8 with or without
   BOM, UTF-16 of either byte order); lines longer than `max_line_bytes`, fields longer than
   `max_field_bytes`, more than `max_report_rows` records or `max_cells` fields stop the reader.

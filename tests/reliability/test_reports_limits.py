@@ -205,12 +205,14 @@ def _peak_rss_of_reading(path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.slow
-def test_the_issue_bomb_72_mb_of_sheet_xml_is_refused_in_seconds_with_bounded_memory(tmp_path, dti_catalogue):
-    """The size of the issue's bomb (a ~5 MB XLSX whose sheet XML unpacks to ~72 MB), honest
-    headers, default limits: refused at the row limit, in seconds, far below 1 GB of memory."""
-    bomb = write_xlsx_with_rows(tmp_path / "bomb.xlsx", numbered_rows(100, 760_000, columns=2), level=1)
+@pytest.mark.parametrize("shape, rows, columns, rule", [("tall", 760_000, 2, "too_many_rows"),
+                                                         ("wide", 120_000, 20, "too_many_cells")])
+def test_the_issue_bomb_72_mb_of_sheet_xml_is_refused_in_seconds_with_bounded_memory(tmp_path, dti_catalogue, shape,
+                                                                                    rows, columns, rule):
+    """The size of the issue's bomb (an XLSX of ~12 MB whose sheet XML unpacks to 72-80 MB),
+    honest headers, default limits: refused by the row or cell limit, in seconds, far below 1 GB."""
+    bomb = write_xlsx_with_rows(tmp_path / f"{shape}.xlsx", numbered_rows(100, rows, columns=columns), level=1)
     result = _peak_rss_of_reading(bomb)
-    print("issue-size bomb:", bomb.stat().st_size, "bytes;", result)
-    assert result["rule"] == "too_many_rows"
+    print(f"issue-size bomb ({shape}):", bomb.stat().st_size, "bytes;", result)
+    assert result["rule"] == rule
     assert result["seconds"] < 10 and result["peak_rss_mb"] < 1024, result
