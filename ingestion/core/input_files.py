@@ -54,6 +54,9 @@ class InputLimits:
     max_line_bytes: int = 1 << 20  # one CSV line
     max_page_bytes: int = 64 << 20  # one portal API page body
     max_page_items: int = 100_000  # items in one portal API page
+    # an agency report's bytes: a CSV as stored, an XLSX unpacked (a DTI report is < 1 MB; the
+    # XLSX reader holds its shared strings in memory, so this bounds the reader's memory)
+    max_report_bytes: int = 128 << 20
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> InputLimits:

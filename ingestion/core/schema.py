@@ -127,6 +127,9 @@ TABLES: tuple[Table, ...] = (
         _c("rejection_reason", "VARCHAR"),
         _c("methodology_version", "VARCHAR"),
         _c("rejection_rule", "VARCHAR", "", "machine name of the file-level rule"),
+        _c("rows_read", "INTEGER", "", "data rows read from the file; NULL when it was rejected whole"),
+        _c("rows_accepted", "INTEGER", "", "rows stored without a rejection at intake"),
+        _c("rows_rejected", "INTEGER", "", "rows stored with a rejection at intake (rows_read = accepted + rejected)"),
     )),
     Table("raw.dti_report_values", "ingestion/reports/intake.py (flags: expectations/dti_validation.py)",
           "one row per indicator row of a report file", (
@@ -348,6 +351,16 @@ MIGRATIONS: tuple[Migration, ...] = (
                "ALTER TABLE quarantine.rejected_files ADD COLUMN IF NOT EXISTS rule VARCHAR",
                # rows written before: only landing files were recorded
                "UPDATE quarantine.rejected_files SET input_kind = 'landing' WHERE input_kind IS NULL")),
+    Migration("0004_dti_submissions_reconciliation",
+              "every report file reconciles: rows read = rows accepted + rows rejected, per submission",
+              ("ALTER TABLE raw.dti_submissions ADD COLUMN IF NOT EXISTS rows_read INTEGER",
+               "ALTER TABLE raw.dti_submissions ADD COLUMN IF NOT EXISTS rows_accepted INTEGER",
+               "ALTER TABLE raw.dti_submissions ADD COLUMN IF NOT EXISTS rows_rejected INTEGER",
+               # submissions taken before: their stored rows are what was read
+               """UPDATE raw.dti_submissions s SET rows_read = c.n, rows_accepted = c.n - c.bad, rows_rejected = c.bad
+FROM (SELECT submission_id, count(*) AS n, count(rejection_rule) AS bad FROM raw.dti_report_values
+      GROUP BY submission_id) c
+WHERE s.submission_id = c.submission_id AND s.rows_read IS NULL""")),
 )
 
 _BY_NAME = {t.name: t for t in TABLES}

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 # thin space, and zero-width characters.
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200b": "", "\ufeff": "", "\u2060": ""}
 _SPACE_RE = re.compile("|".join(map(re.escape, _SPACES)))
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1) carry no meaning in a
+# cell: a code made of NUL bytes is an empty code, not a value. Removed by clean_text.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# For showing text people sent inside a message: every control character made visible.
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -29,18 +34,26 @@ class CellError(ValueError):
 
 
 def clean_text(value) -> str | None:
-    """Text of a cell with NBSPs made plain, zero-width characters and Excel's leading
-    apostrophe (the 'store as text' marker) removed, Unicode in NFC, outer spaces stripped.
-    Empty means None."""
+    """Text of a cell with NBSPs made plain, zero-width and control characters (NUL, ...) and
+    Excel's leading apostrophe (the 'store as text' marker) removed, Unicode in NFC, outer spaces
+    stripped. Empty means None: a cell of NUL bytes is an empty cell."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFC", str(value))
+    text = _CONTROL_RE.sub("", text)
     text = _SPACE_RE.sub(lambda m: _SPACES[m.group(0)], text).strip()
     if text.startswith("'"):
         text = text[1:].strip()
     return text or None
+
+
+def shown(text, limit: int = 120) -> str:
+    """`text` as it may appear inside a message: control characters made visible (\\x00), cut
+    at `limit` characters. Never put it at the start of a message (the sender chose it)."""
+    text = _UNPRINTABLE_RE.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def is_blank(value) -> bool:
@@ -164,7 +177,7 @@ def parse_date(value) -> dt.date:
         if m := _ISO_RE.match(text):
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
-        raise CellError("not_a_date", f"{text!r} is not a calendar date (dd/mm/yyyy, day first)") from None
+        raise CellError("not_a_date", f"not a calendar date (dd/mm/yyyy, day first): {text!r}") from None
     raise CellError("not_a_date", f"expected a date dd/mm/yyyy, found {text!r}")
 
 

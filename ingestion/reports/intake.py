@@ -17,11 +17,28 @@
 The same bytes again are a no-op. Nothing in the inbox is moved or changed. A missing or broken
 catalogue (`CatalogueError`) stops the run before the file is registered: it is not the file's
 fault, and the file must be taken again once the catalogue is fixed.
+
+Hardening shared by every agency-report kind (docs/reliability.md):
+* only regular files inside the inbox are inputs (`scan_folder`): a symbolic link (to a file or
+  a unit folder), a FIFO or a device is refused unread, with a reason file and a row in
+  `quarantine.rejected_files` (rule `not_a_regular_file`, `quarantine.record_refused`); nothing
+  behind it is opened, copied or archived. A file is hashed through `open_regular` (no link
+  followed) and then read from its raw-archive copy, whose hash was checked, never again from the
+  inbox;
+* every reader is bounded (`ingestion/reports/report_files.py`): a breach is a named file-level
+  rule (`too_many_rows`, `too_many_cells`, `field_too_large`, `line_too_long`,
+  `uncompressed_too_large`, `compression_ratio_too_high`, `zip_size_mismatch`, `file_too_large`);
+* every submission reconciles: `rows_read = rows_accepted + rows_rejected` (NULL when the file was
+  rejected whole and its rows were not kept);
+* the report date must lie in a plausible window (`report_date_window`, rule
+  `implausible_report_date`);
+* reasons start with the cause (fixed text) and name file, sheet, row and field after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -31,8 +48,9 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core import quarantine
-from ingestion.core.files import sha256_of
-from ingestion.core.raw_archive import archive_input, dti_period
+from ingestion.core.files import CHUNK
+from ingestion.core.input_files import InputRejected, open_regular, scan_folder
+from ingestion.core.raw_archive import ArchiveIntegrityError, archive_input, dti_period
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import data_dir
 from ingestion.reports.cell_parsing import (
@@ -45,6 +63,7 @@ from ingestion.reports.cell_parsing import (
     parse_quantity,
     parse_unit_code,
     parse_year,
+    shown,
 )
 from ingestion.reports.dti.catalogue import (
     CatalogueError,
@@ -55,7 +74,13 @@ from ingestion.reports.dti.catalogue import (
     unit_by_code,
     units_for_year,
 )
-from ingestion.reports.report_files import SUPPORTED_SUFFIXES, RawRow, ReportFile, ReportFileError, read_report
+from ingestion.reports.report_files import (
+    RawRow,
+    ReportFile,
+    ReportFileError,
+    location,
+    read_report,
+)
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
 
 log = logging.getLogger(__name__)
@@ -67,6 +92,10 @@ VALUE_COLUMNS = [
 HEADER_LABEL = {key: label for key, _, label, _ in HEADER_FIELDS}
 # Tolerance when a ratio's value is below 0 or above 1 only by rounding of a typed percentage.
 RANGE_EPSILON = 1e-9
+# The plausible report dates (report_date_window): from 1 January of the reported year to the
+# end of the N-th year after it, and never later than N days after the file was received.
+REPORT_DATE_YEARS_AFTER_ENV, REPORT_DATE_YEARS_AFTER = "DXMON_REPORT_DATE_YEARS_AFTER", 2
+REPORT_DATE_DAYS_AHEAD_ENV, REPORT_DATE_DAYS_AHEAD = "DXMON_REPORT_DATE_DAYS_AHEAD", 1
 
 
 def default_inbox_dir() -> Path:
@@ -81,7 +110,7 @@ def quarantine_dir() -> Path:
 @dataclass
 class FileOutcome:
     path: str
-    action: str  # accepted | rejected | unchanged | skipped
+    action: str  # accepted | rejected | unchanged | skipped | refused (a link or special file, not read)
     submission_id: str | None = None
     year: int | None = None
     folder_unit_code: str | None = None
@@ -89,6 +118,7 @@ class FileOutcome:
     rows: int = 0
     rejected_rows: int = 0
     reason: str | None = None
+    rule: str | None = None
 
 
 @dataclass
@@ -114,36 +144,75 @@ class IntakeSummary:
             "rejected": self.count("rejected"),
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
+            "refused": self.count("refused"),
             "rows_loaded": sum(f.rows for f in self.files),
             "rows_rejected": sum(f.rejected_rows for f in self.files),
             "years": self.years,
         }
 
 
-class _FileRejection(Exception):
-    def __init__(self, rule: str, reason: str):
-        super().__init__(reason)
-        self.rule = rule
-        self.reason = reason
+_FileRejection = InputRejected  # a file refused as a whole: rule and reason
+
+
+def report_date_window(year: int, received: dt.date) -> tuple[dt.date, dt.date]:
+    """(earliest, latest) plausible report date of a report on `year` received on `received`:
+    1 January of the year to 31 December of the year + `DXMON_REPORT_DATE_YEARS_AFTER` (2),
+    and never more than `DXMON_REPORT_DATE_DAYS_AHEAD` (1) days after receipt (a report is not
+    dated in the future)."""
+    years_after = _env_int(REPORT_DATE_YEARS_AFTER_ENV, REPORT_DATE_YEARS_AFTER)
+    days_ahead = _env_int(REPORT_DATE_DAYS_AHEAD_ENV, REPORT_DATE_DAYS_AHEAD)
+    latest = min(dt.date(min(year + years_after, 9999), 12, 31), received + dt.timedelta(days=days_ahead))
+    return dt.date(year, 1, 1), latest
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name}={raw!r}: not a whole number of 0 or more")
+    return int(raw)
 
 
 # --------------------------------------------------------------------------------------------
 # Inbox walking
 
-def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
-    """(year, folder unit, path) for every candidate file, in order of receipt: by modification
-    time, then name. Hidden files, Excel lock files (~$...) and .reason.json are ignored."""
-    found = []
+def _place(inbox: Path, path: Path) -> tuple[int | None, str | None, tuple[str, ...]]:
+    """(year, folder unit, parts) of an inbox entry: inbox/<year>/<unit>/<file>."""
+    parts = path.relative_to(inbox).parts
+    year = int(parts[0]) if len(parts) >= 2 and re.fullmatch(r"\d{4}", parts[0]) else None
+    unit = parts[1] if len(parts) == 3 and year else None
+    return year, unit, parts
+
+
+def scan_inbox(inbox: Path) -> tuple[list[tuple[int | None, str | None, Path]],
+                                     list[tuple[int | None, str | None, Path, InputRejected]]]:
+    """(files, refused). Files: (year, folder unit, path) of every regular file, in order of
+    receipt (modification time, then name); year and unit are None outside inbox/<year>/<unit>/.
+    Refused: (year, unit, path, why) of every entry that is not a regular file inside the inbox
+    (a symbolic link to a file or a folder, a FIFO, a device), never followed. Hidden files,
+    Excel lock files (~$...) and .reason.json are ignored."""
+    inbox = Path(inbox)
+    files, refused = [], []
     if not inbox.is_dir():
-        return found
-    for path in inbox.rglob("*"):
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.endswith(".reason.json"):
+        return files, refused
+    good, bad = scan_folder(inbox, recursive=True)
+    for path in good:
+        if path.name.endswith(quarantine.REASON_SUFFIX):
             continue
-        parts = path.relative_to(inbox).parts
-        year = int(parts[0]) if len(parts) == 3 and re.fullmatch(r"\d{4}", parts[0]) else None
-        unit = parts[1] if len(parts) == 3 and year else None
-        found.append((year, unit, path))
-    return sorted(found, key=lambda t: (t[2].stat().st_mtime, str(t[2])))
+        year, unit, parts = _place(inbox, path)
+        files.append((year if len(parts) == 3 else None, unit, path))
+    for path, why in bad:
+        year, unit, _ = _place(inbox, path)
+        refused.append((year, unit, path, why))
+    files.sort(key=lambda t: (os.lstat(t[2]).st_mtime, str(t[2])))
+    return files, refused
+
+
+def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
+    """(year, folder unit, path) for every regular file of the inbox, in order of receipt
+    (`scan_inbox`; links and special files are left out)."""
+    return scan_inbox(inbox)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,59 +227,65 @@ class _Header:
     methodology_version: str
 
 
-def _check_header(report: ReportFile, year: int, folder_unit: str) -> _Header:
-    name = report.path.name
-    where = f"{name}: sheet '{report.sheet}'" if report.sheet else name
+def _check_header(report: ReportFile, year: int, folder_unit: str,
+                  received: dt.date | None = None) -> _Header:
+    where = location(report.name, report.sheet)
     found = report.header.get("_found", set())
     missing = [k for k in REQUIRED_HEADER_FIELDS if k not in found or clean_text(report.header.get(k)) is None]
     if missing:
         labels = ", ".join(f"'{HEADER_LABEL[k]}'" for k in missing)
-        raise _FileRejection("missing_header", f"{where}: header cell(s) {labels} missing or empty; fill the "
-                                               f"template's header (named cells dxmon_{missing[0]}, ...)")
+        raise _FileRejection("missing_header", f"missing header: header cell(s) {labels} missing or empty; fill "
+                                               f"the template's header (named cells dxmon_{missing[0]}, ...) "
+                                               f"({where})")
     parsed = {}
     for key, parse in (("unit_code", parse_unit_code), ("year", parse_year), ("report_date", parse_date)):
         try:
             parsed[key] = parse(report.header[key])
         except CellError as exc:
-            raise _FileRejection("bad_header", f"{where}: header '{HEADER_LABEL[key]}': {exc}") from None
+            raise _FileRejection("bad_header", f"unreadable header '{HEADER_LABEL[key]}': {exc} ({where})") from None
     unit_code, report_year, report_date = parsed["unit_code"], parsed["year"], parsed["report_date"]
     if unit_code != folder_unit:
         owner = unit_by_code(unit_code)
         raise _FileRejection(
             "foreign_unit",
-            f"{where}: the file is the report of unit {unit_code}"
+            f"the file is the report of unit {unit_code}"
             f"{' (' + owner.name_vi + ')' if owner else ''} but was submitted into the folder of unit "
-            f"{folder_unit}; unit {unit_code} must send it to inbox/{year}/{unit_code}/")
+            f"{shown(folder_unit, 40)}; unit {unit_code} must send it to inbox/{year}/{unit_code}/ ({where})")
     if report_year != year:
-        raise _FileRejection("foreign_year", f"{where}: the file reports year {report_year} but was submitted "
-                                             f"into inbox/{year}/; send it to inbox/{report_year}/{unit_code}/")
+        raise _FileRejection("foreign_year", f"the file reports year {report_year} but was submitted into "
+                                             f"inbox/{year}/; send it to inbox/{report_year}/{unit_code}/ ({where})")
     unit = unit_by_code(unit_code)
     if unit is None:
-        raise _FileRejection("unknown_unit", f"{where}: unit code {unit_code} is not in the unit registry")
+        raise _FileRejection("unknown_unit", f"unknown unit: code {unit_code} is not in the unit registry ({where})")
     if unit_code not in {u.code for u in units_for_year(year, unit.level)}:
-        raise _FileRejection("unit_not_valid", f"{where}: unit {unit_code} ({unit.name_vi}) does not report for "
-                                               f"DTI {year} (not valid on 31/12/{year}; see the unit registry)")
+        raise _FileRejection("unit_not_valid", f"unit {unit_code} ({unit.name_vi}) does not report for DTI {year} "
+                                               f"(not valid on 31/12/{year}; see the unit registry) ({where})")
     level_text = clean_text(report.header.get("level"))
     if level_text:
         level = {"tinh": "province", "cap tinh": "province", "bo": "ministry", "cap bo": "ministry"}.get(
             fold(level_text), fold(level_text))
         if level != unit.level:
-            raise _FileRejection("wrong_level", f"{where}: header level '{level_text}' but unit {unit_code} is a "
-                                                f"{unit.level}; use the {unit.level} template")
-    if not (dt.date(year, 1, 1) <= report_date <= dt.date(year + 2, 12, 31)):
-        raise _FileRejection("bad_header", f"{where}: report date {report_date:%d/%m/%Y} is not plausible for "
-                                           f"DTI year {year}")
+            raise _FileRejection("wrong_level", f"wrong template level: header level '{shown(level_text, 40)}' but "
+                                                f"unit {unit_code} is a {unit.level}; use the {unit.level} "
+                                                f"template ({where})")
+    earliest, latest = report_date_window(year, received or dt.date.today())
+    if not earliest <= report_date <= latest:
+        raise _FileRejection(
+            "implausible_report_date",
+            f"implausible report date {report_date:%d/%m/%Y}: a report on DTI {year} is dated from "
+            f"{earliest:%d/%m/%Y} to {latest:%d/%m/%Y} (not after the day it is received; "
+            f"{REPORT_DATE_YEARS_AFTER_ENV}, {REPORT_DATE_DAYS_AHEAD_ENV}) ({where})")
     try:
         expected = methodology_version_for_year(year)
     except CatalogueError as exc:
-        raise _FileRejection("unknown_year", f"{where}: DTI year {year} has no methodology version ({exc})") from None
+        raise _FileRejection("unknown_year", f"DTI year {year} has no methodology version ({exc}) ({where})") from None
     version = clean_text(report.header.get("methodology_version")) or expected
     if version != expected:
         known = version in known_versions()
         raise _FileRejection(
             "wrong_methodology",
-            f"{where}: filled in a template of methodology {version}"
-            f"{'' if known else ' (unknown)'}; DTI {year} uses {expected}: download the {year} template")
+            f"wrong methodology: the file fills in a template of methodology {shown(version, 40)}"
+            f"{'' if known else ' (unknown)'}; DTI {year} uses {expected}: download the {year} template ({where})")
     return _Header(unit_code, unit.level, report_year, report_date, version)
 
 
@@ -226,7 +301,6 @@ def _cell_text(value) -> str | None:
 
 def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
     """Values of one indicator row, or the first problem (rule, field, message)."""
-    where = f"{file_name}: " + (f"sheet '{raw.sheet}', row {raw.source_row}" if raw.sheet else f"line {raw.source_row}")
     out = {"indicator_code": ind.code, "value": None, "numerator": None, "denominator": None,
            "evidence": clean_text(raw.cells.get("evidence")), "rejection_rule": None,
            "rejection_reason": None, "rejection_field": None}
@@ -239,12 +313,12 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
 
     def reject(rule: str, fld: str, message: str) -> dict:
         out.update(value=None, numerator=None, denominator=None, rejection_rule=rule, rejection_field=fld,
-                   rejection_reason=f"{where}, field '{fld}' (indicator {ind.code}): {message}")
+                   rejection_reason=f"{message} ({location(file_name, raw.sheet, raw.source_row, fld, ind.code)})")
         return out
 
     for fld in sorted(raw.formula_fields):
         return reject("formula_without_value", fld,
-                      "the cell holds a formula without a computed value; open the file in Excel, "
+                      "formula without a value: the cell holds a formula without a computed value; open the file in Excel, "
                       "let it calculate, save and send it again (or type the value)")
     low, high = ind.allowed_range()
     try:
@@ -259,7 +333,8 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
                     except CellError as exc:
                         return reject(exc.rule, fld, str(exc))
                     if q.is_percent or q.value < 0:
-                        return reject("out_of_range", fld, f"a count of 0 or more is expected, found {clean_text(cell)!r}")
+                        return reject("out_of_range", fld,
+                                      f"out of range: a count of 0 or more is expected, found {clean_text(cell)!r}")
                     out[fld] = q.value
             if clean_text(value_cell) is not None:
                 q = parse_quantity(value_cell)
@@ -268,12 +343,12 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
             elif out["numerator"] is not None and out["denominator"] is not None:
                 if out["denominator"] == 0:
                     return reject("zero_denominator", "denominator",
-                                  "the denominator is 0; write the ratio in 'Giá trị' or leave the row empty "
+                                  "zero denominator: the denominator is 0; write the ratio in 'Giá trị' or leave the row empty "
                                   "if the indicator does not apply")
                 out["value"] = out["numerator"] / out["denominator"]
             elif out["numerator"] is not None or out["denominator"] is not None:
                 fld = "denominator" if out["denominator"] is None else "numerator"
-                return reject("missing_value", fld, "a ratio needs both the numerator and the denominator "
+                return reject("missing_value", fld, "missing value: a ratio needs both the numerator and the denominator "
                                                     "(or the percentage in 'Giá trị')")
         elif clean_text(value_cell) is not None:
             q = parse_quantity(value_cell)
@@ -284,37 +359,40 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
             # A threshold in percent keeps percent units: '1,2%' and 1,2 are both 1.2.
             out["value"] = q.value * 100 if (q.is_percent or percent_cell) else q.value
             if ind.rule == "checklist" and not float(q.value).is_integer():
-                return reject("out_of_range", "value", f"a checklist counts criteria met: a whole number "
+                return reject("out_of_range", "value", f"out of range: a checklist counts criteria met: a whole number "
                                                        f"{ind.range_text()} is expected, found {clean_text(value_cell)!r}")
     except CellError as exc:
         return reject(exc.rule, "value", str(exc))
     value = out["value"]
     if value is not None and ((low is not None and value < low - RANGE_EPSILON)
                               or (high is not None and value > high + RANGE_EPSILON)):
-        shown = clean_text(value_cell) if clean_text(value_cell) is not None else f"{value:g}"
+        found = repr(clean_text(value_cell)) if clean_text(value_cell) is not None else f"{value:g}"
         hint = "; write a percentage as 85% or as counts in 'Tử số'/'Mẫu số'" if ind.rule == "ratio" else ""
-        return reject("out_of_range", "value", f"{shown} is outside the allowed range {ind.range_text()}{hint}")
+        return reject("out_of_range", "value", f"outside the allowed range {ind.range_text()}: found {found}{hint}")
     return out
 
 
 def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
     nodes = {i.code: i for i in indicators(header.methodology_version, header.level)}
-    name = report.path.name
+    name = report.name
     seen: dict[str, int] = {}
     rows = []
     for raw in report.rows:
         code_cell = raw.cells.get("indicator_code")
         code = parse_indicator_code(code_cell)
-        where = f"{name}: " + (f"sheet '{raw.sheet}', row {raw.source_row}" if raw.sheet else f"line {raw.source_row}")
+        where = location(name, raw.sheet, raw.source_row, "indicator_code")
         base = {"sheet": raw.sheet, "source_row": raw.source_row}
         node = nodes.get(code) if code else None
+        has_inputs = any(clean_text(raw.cells.get(k)) is not None for k in ("value", "numerator", "denominator"))
         if node is not None and node.node_type != "sub":
-            continue  # a section row (main indicator or pillar) of the template
+            # a section row (main indicator or pillar) of the template: layout, not data (its title
+            # is merged across the input columns)
+            continue
         if node is None or not node.is_reported:
             if code is None:
                 # A row with inputs but no code (a note, a total line typed by hand).
-                if all(clean_text(raw.cells.get(k)) is None for k in ("value", "numerator", "denominator")):
-                    continue
+                if not has_inputs:
+                    continue  # a note: layout, not data
                 reason = "the row has values but no indicator code"
             elif node is None:
                 reason = (f"indicator code {code!r} is not in methodology {header.methodology_version} "
@@ -324,14 +402,14 @@ def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
             rows.append({**base, "indicator_code": code, "value": None, "numerator": None, "denominator": None,
                          "evidence": clean_text(raw.cells.get("evidence")), "raw_value": _cell_text(raw.cells.get("value")),
                          "rejection_rule": "unknown_indicator", "rejection_field": "indicator_code",
-                         "rejection_reason": f"{where}, field 'indicator_code': {reason}"})
+                         "rejection_reason": f"unknown indicator: {reason} ({where})"})
             continue
         row = {**base, **_parse_row(raw, node, name)}
         if code in seen and row["rejection_rule"] is None:
             row.update(value=None, numerator=None, denominator=None, rejection_rule="duplicate_indicator",
                        rejection_field="indicator_code",
-                       rejection_reason=f"{where}, field 'indicator_code': indicator {code} appears again "
-                                        f"(first on row {seen[code]}); only the first row counts")
+                       rejection_reason=f"duplicate indicator: indicator {code} appears again (first on row "
+                                        f"{seen[code]}); only the first row counts ({where})")
         seen.setdefault(code, raw.source_row)
         rows.append(row)
     return rows
@@ -344,39 +422,59 @@ def _next_version(con, year: int, folder_unit: str) -> int:
                        "WHERE year = ? AND folder_unit_code = ?", [year, folder_unit]).fetchone()[0]
 
 
+def _sha256_regular(path: Path) -> tuple[str, int]:
+    """(sha256, size) of a regular file, opened without following a link (`open_regular`)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open_regular(path) as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_unit: str,
                 archive_root: Path | None = None) -> FileOutcome:
-    """Take one file submitted into inbox/<year>/<folder_unit>/ (idempotent by content)."""
-    path = path.resolve()
-    sha = sha256_of(path)
+    """Take one file submitted into inbox/<year>/<folder_unit>/ (idempotent by content). The file
+    is hashed without following links and read from its raw-archive copy (sha256 checked)."""
+    path = Path(path)
+    try:
+        sha, size = _sha256_regular(path)
+    except InputRejected as exc:
+        return FileOutcome(str(path), "refused", year=year, folder_unit_code=folder_unit, reason=exc.reason,
+                           rule=exc.rule)
     submission_id = f"dti:{year}:{folder_unit}:{sha[:16]}"
     if con.execute("SELECT 1 FROM raw.dti_submissions WHERE submission_id = ?", [submission_id]).fetchone():
         return FileOutcome(str(path), "unchanged", submission_id, year, folder_unit)
     received_at = dt.datetime.now()
-    archived = archive_input(con, path, sha, dti_period(year), extract_kind=None, source_type="dti_report",
-                             original_location=str(path), inbox_path=f"{year}/{path.parent.name}/{path.name}",
-                             root=archive_root).path
+    try:
+        archived = archive_input(con, path, sha, dti_period(year), extract_kind=None, source_type="dti_report",
+                                 original_location=str(path), inbox_path=f"{year}/{path.parent.name}/{path.name}",
+                                 root=archive_root).path
+    except ArchiveIntegrityError:
+        # replaced (or swapped for a link) between hashing and copying: taken on the next run
+        return FileOutcome(str(path), "skipped", year=year, folder_unit_code=folder_unit,
+                           reason=f"file changed while it was being taken; it is taken again on the next run "
+                                  f"({location(path.name)})")
     fmt = path.suffix.lower().lstrip(".")
     report, header, rows = None, None, []
     rule = reason = None
     try:
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise _FileRejection("unsupported_format", f"{path.name}: unsupported file type '{path.suffix}'; "
-                                                       f"send the XLSX or CSV template")
         try:
-            report = read_report(path)
+            report = read_report(archived, name=path.name)
         except ReportFileError as exc:
-            raise _FileRejection(exc.rule, str(exc)) from None
+            raise _FileRejection(exc.rule, exc.reason) from None
         except Exception as exc:  # noqa: BLE001 - one odd file must not block the inbox
-            raise _FileRejection("unreadable_file", f"{path.name}: cannot be read as a report "
-                                                    f"({type(exc).__name__}: {exc}); send the template again") from None
+            raise _FileRejection("unreadable_file", f"cannot be read as a report ({type(exc).__name__}: "
+                                                    f"{shown(exc, 200)}); send the template again "
+                                                    f"({location(path.name)})") from None
         try:
-            header = _check_header(report, year, folder_unit)
+            header = _check_header(report, year, folder_unit, received_at.date())
         except _FileRejection as exc:
             # A foreign or misfiled report is still read, so its rows can be traced.
             if exc.rule in ("foreign_unit", "foreign_year"):
                 try:
-                    header = _check_header(report, *_own_place(report))
+                    header = _check_header(report, *_own_place(report), received_at.date())
                 except (_FileRejection, CellError):
                     header = None
             raise
@@ -386,20 +484,24 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
         if header is not None and not rows:
             rows = _value_rows(report, header)
     status = "rejected" if rule else "accepted"
+    rejected = sum(r["rejection_rule"] is not None for r in rows)
+    # reconciliation: every data row read is stored, accepted or rejected (None: not read/kept)
+    counts = (len(rows), len(rows) - rejected, rejected) if header is not None else (None, None, None)
     con.execute("BEGIN TRANSACTION")
     try:
         version = _next_version(con, year, folder_unit)
         con.execute(
             "INSERT INTO raw.dti_submissions (submission_id, year, folder_unit_code, unit_code, level, report_year, "
             "report_date, version, received_at, inbox_path, archived_path, sha256, size_bytes, file_format, "
-            "file_encoding, status, rejection_reason, methodology_version, rejection_rule) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "file_encoding, status, rejection_reason, methodology_version, rejection_rule, rows_read, "
+            "rows_accepted, rows_rejected) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [submission_id, year, folder_unit, header.unit_code if header else _header_unit(report),
              header.level if header else None, header.report_year if header else None,
              header.report_date if header else None, version, received_at, str(path), str(archived), sha,
-             path.stat().st_size, fmt if fmt in ("xlsx", "xlsm", "csv") else fmt or None,
+             size, fmt if fmt in ("xlsx", "xlsm", "csv") else fmt or None,
              report.file_encoding if report else None, status, reason,
-             header.methodology_version if header else None, rule],
+             header.methodology_version if header else None, rule, *counts],
         )
         if rows:
             # one multi-row INSERT per file (a registered DataFrame costs more for ~50 rows)
@@ -419,9 +521,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_un
         quarantine.quarantine_file(con, path, input_kind=quarantine.DTI_REPORTS, period=str(year),
                                    folder=(str(year), str(folder_unit)), sha256=sha, rule=rule, reason=reason,
                                    details={"submission_id": submission_id})
-    rejected = sum(r["rejection_rule"] is not None for r in rows)
     log.info("%s %s v%d: %d rows (%d rejected)", status, path, version, len(rows), rejected)
-    return FileOutcome(str(path), status, submission_id, year, folder_unit, version, len(rows), rejected, reason)
+    return FileOutcome(str(path), status, submission_id, year, folder_unit, version, len(rows), rejected, reason,
+                       rule)
 
 
 def _own_place(report: ReportFile) -> tuple[int, str]:
@@ -444,11 +546,21 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox_dir: Path | None = None,
     prepare_warehouse(con)
     inbox = Path(inbox_dir).resolve() if inbox_dir else default_inbox_dir()
     summary = IntakeSummary(str(inbox))
-    for year, unit, path in list_inbox_files(inbox):
+    files, refused = scan_inbox(inbox)
+    for year, unit, path, why in refused:
+        summary.files.append(FileOutcome(str(path), "refused", year=year, folder_unit_code=unit, reason=why.reason,
+                                         rule=why.rule))
+        if year is not None:
+            folder = tuple(str(p) for p in (year, unit) if p is not None)
+            quarantine.record_refused(con, path, input_kind=quarantine.DTI_REPORTS, period=str(year), folder=folder,
+                                      rule=why.rule, reason=why.reason)
+        else:
+            log.warning("refused %s (%s): %s", path, why.rule, why.reason)
+    for year, unit, path in files:
         if year is None:
             summary.files.append(FileOutcome(
                 str(path), "skipped",
-                reason=f"{path}: not in a folder inbox/<year>/<unit_code>/; move it there to submit it"))
+                reason=f"not in a folder inbox/<year>/<unit_code>/; move it there to submit it ({location(path.name)})"))
             log.warning("skipped %s: not in inbox/<year>/<unit_code>/", path)
             continue
         try:
