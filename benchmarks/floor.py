@@ -36,16 +36,13 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind
+from ingestion.core.warehouse import sql_str
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_PATH = Path(__file__).resolve().parent / "floor_service_index.sql"
 SEEDS_DIR = ROOT / "dbt_project" / "seeds"
 SUFFIXES = (".csv.gz", ".csv", ".parquet")  # longest first
 MEMORY_LIMIT = os.environ.get("DXMON_DUCKDB_MEMORY_LIMIT", "1200MB")
-
-
-def sql_str(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def quote_ident(name: str) -> str:

@@ -91,12 +91,14 @@ def floor(generated: Path, workdir: Path) -> tuple[float, Path]:
 def compare(pipeline_parquet: Path, floor_parquet: Path) -> dict:
     import duckdb
 
+    from ingestion.core.warehouse import sql_str
+
     con = duckdb.connect()
     diff = con.execute(
         f"""
-        WITH p AS (SELECT unit_code, total_score_unrounded AS score FROM read_parquet('{pipeline_parquet}')
-                   WHERE NOT is_backcast AND period_month = DATE '{MONTH}-01' AND total_score_unrounded IS NOT NULL),
-             f AS (SELECT unit_code, total_score_unrounded AS score FROM read_parquet('{floor_parquet}'))
+        WITH p AS (SELECT unit_code, total_score_unrounded AS score FROM read_parquet({sql_str(pipeline_parquet)})
+                   WHERE NOT is_backcast AND period_month = DATE {sql_str(MONTH + '-01')} AND total_score_unrounded IS NOT NULL),
+             f AS (SELECT unit_code, total_score_unrounded AS score FROM read_parquet({sql_str(floor_parquet)}))
         SELECT count(*) FILTER (WHERE p.unit_code IS NULL OR f.unit_code IS NULL) AS unmatched,
                coalesce(max(abs(p.score - f.score)), 0) AS max_abs_diff,
                count(*) AS units

@@ -40,7 +40,7 @@ import duckdb
 
 from ingestion.core.files import sha256_of
 from ingestion.core.schema import prepare_warehouse
-from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
+from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, sql_str, table_exists
 from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
 from publication.published_marts import DTI_YEAR, MONTH, published_marts
 
@@ -269,7 +269,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                     f"SELECT CAST(year AS VARCHAR), {GATE_COLUMNS} FROM dti_publication_years ORDER BY 1"
                 ).fetchall())
             staged_db = staging / PUBLISHED_DB_NAME
-            con.execute(f"ATTACH '{staged_db}' AS published")
+            con.execute(f"ATTACH {sql_str(staged_db)} AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
             marts = [(m.relation, m.gate) for m in declared if m.required or table_exists(con, m.relation)]
@@ -291,13 +291,13 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                              "WHERE y.publication_basis <> 'withheld'"
                 else:
                     extra = [f"{v} AS {c}" for c, v in (
-                        ("methodology_version", "CAST(NULL AS VARCHAR)"), ("run_id", f"'{run_id}'"),
-                        ("code_version", f"'{code_version()}'"), ("input_hash", f"'{ref_hash}'"),
+                        ("methodology_version", "CAST(NULL AS VARCHAR)"), ("run_id", sql_str(run_id)),
+                        ("code_version", sql_str(code_version())), ("input_hash", sql_str(ref_hash)),
                     ) if c not in present]
                     select = f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m"
                 con.execute(f"CREATE TABLE published.main.{table} AS {select} ORDER BY ALL")
                 parquet = staging / f"{table}.parquet"
-                con.execute(f"COPY published.main.{table} TO '{parquet}' (FORMAT parquet)")
+                con.execute(f"COPY published.main.{table} TO {sql_str(parquet)} (FORMAT parquet)")
                 parquet_files.append(parquet)
             con.execute(
                 "CREATE TABLE published.main.publication_status AS "

@@ -39,8 +39,8 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
-        con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = '{path.parent / 'duckdb_tmp'}'")
+        con.execute(f"SET memory_limit = {sql_str(DEFAULT_MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {sql_str(path.parent / 'duckdb_tmp')}")
         con.execute("SET preserve_insertion_order = false")
         yield con
     finally:

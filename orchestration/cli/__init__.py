@@ -11,6 +11,12 @@ registers its commands; each command calls library functions or runs a Dagster j
     dxmon explain | audit-pack | audit-archive   the auditors' commands
     dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
     dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
+
+One writer at a time: a command that writes the warehouse takes its lock first
+(orchestration/warehouse_lock.py); while another command or run holds it, the command is
+refused with a message naming the holder (run id, command, PID, start time) and exits with
+75 (EX_TEMPFAIL: try again when it ends). Commands that only read the live warehouse take it
+shared; commands that do not open it take nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import sys
 
 from orchestration.cli import audit, demo, dti, publication, service_index
 from orchestration.cli.environment import setup_environment
+from orchestration.warehouse_lock import EXIT_BUSY, WRITE, WarehouseBusy, warehouse_lock
 
 COMMAND_MODULES = (service_index, publication, audit, dti, demo)
 
@@ -39,7 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     setup_environment()
-    return args.handler(args)
+    # what the command does to the warehouse: each command declares `warehouse_access`
+    # (READ, or None when it does not open it; a callable decides from the arguments);
+    # undeclared commands write, so a new command is a writer until it says otherwise
+    access = getattr(args, "warehouse_access", WRITE)
+    if callable(access):
+        access = access(args)
+    if not access:
+        return args.handler(args)
+    command = " ".join(["dxmon", *(sys.argv[1:] if argv is None else argv)])[:300]
+    try:
+        with warehouse_lock(access, command=command):
+            return args.handler(args)
+    except WarehouseBusy as exc:
+        print(f"dxmon: {exc} (exit {EXIT_BUSY})", file=sys.stderr)
+        return EXIT_BUSY
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from orchestration.warehouse_lock import READ
+
 
 def register(sub) -> None:
     explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
@@ -26,7 +28,7 @@ def register(sub) -> None:
                                              "DTI: a main (7) or sub-indicator (7.3)")
     explain.add_argument("--rows", type=int, default=5, help="input rows to print per measure (default %(default)s)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
-    explain.set_defaults(handler=explain_handler)
+    explain.set_defaults(handler=explain_handler, warehouse_access=READ)
 
     pack = sub.add_parser("audit-pack", help="write a period's audit pack (folder + zip with a manifest of hashes), or verify one")
     pack.add_argument("--period", help="YYYY-MM; with --index dti a year, YYYY")
@@ -34,13 +36,14 @@ def register(sub) -> None:
                       help="index name (default %(default)s)")
     pack.add_argument("--out", help="folder for packs (default data/audit_packs)")
     pack.add_argument("--verify", help="a pack folder or zip to verify instead")
-    pack.set_defaults(handler=audit_pack_handler)
+    pack.set_defaults(handler=audit_pack_handler, warehouse_access=lambda a: None if a.verify else READ)
 
     archive = sub.add_parser("audit-archive", help="the immutable raw archive: verify it, or rebuild a period from it alone")
     archive.add_argument("action", choices=["verify", "rebuild"])
     archive.add_argument("--period", help="YYYY-MM: rebuild every archived month up to this one")
     archive.add_argument("--out", help="a new, empty data folder for the rebuild")
-    archive.set_defaults(handler=audit_archive_handler)
+    # verify reads the archive only; rebuild fills a new data folder (its run locks that warehouse)
+    archive.set_defaults(handler=audit_archive_handler, warehouse_access=None)
 
 
 def explain_handler(args) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingestion.core.warehouse import connect, data_dir
 from orchestration.cli.service_index import print_outputs, run_months
+from orchestration.warehouse_lock import WRITE
 
 DEMO_MONTHS = ("2025-02", "2025-08")
 DEMO_API_MONTHS = ("2025-07", "2025-08")
@@ -174,7 +175,7 @@ def register(sub) -> None:
     serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
     serve.add_argument("--port", type=int, default=8766)
     serve.add_argument("--token", default=DEMO_TOKEN)
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_demo, warehouse_access=lambda a: WRITE if a.demo_command == "run" else None)
 
     from orchestration.cli import dti
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
 from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
 from orchestration.dbt.project import dbt_command
+from orchestration.warehouse_lock import READ
 from publication.dti_closure import empty_window
 
 
@@ -122,7 +123,7 @@ def register(sub) -> None:
     p.add_argument("--level", required=True, choices=["province", "ministry"])
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--out", default=str(data_dir() / "templates"), help="folder (default %(default)s)")
-    p.set_defaults(handler=lambda a: write_templates(a.level, a.year, Path(a.out)))
+    p.set_defaults(handler=lambda a: write_templates(a.level, a.year, Path(a.out)), warehouse_access=None)
 
     p = dti_sub.add_parser("run", help="take the inbox, validate, score the provisional DTI through Dagster")
     p.add_argument("--month", help="YYYY-MM: the DTI of that month's year as of its end")
@@ -155,7 +156,7 @@ def register(sub) -> None:
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--level", choices=["province", "ministry"])
     p.add_argument("--limit", type=int, default=100, help="rows per level and group (default %(default)s)")
-    p.set_defaults(handler=lambda a: print_ranking(a.year, a.level, a.limit))
+    p.set_defaults(handler=lambda a: print_ranking(a.year, a.level, a.limit), warehouse_access=READ)
 
     # `dxmon dti demo` is registered by orchestration/cli/demo.py (the demo depends on these
     # commands, not the other way round)

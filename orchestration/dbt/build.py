@@ -11,8 +11,10 @@ changes."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -25,13 +27,31 @@ from orchestration.dbt.translator import translator
 from orchestration.partitions import dbt_period_vars, monthly_partitions
 
 PERIOD_ENVIRONMENT = {"period_start": "DXMON_PERIOD_START", "period_end": "DXMON_PERIOD_END"}
+ISO_MONTH_START = re.compile(r"\d{4}-\d{2}-01")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
 def period_environment(period_vars: Mapping[str, str]) -> Iterator[None]:
     """The period window in the environment of the dbt processes started inside the block
     (dagster-dbt starts dbt with this process's environment); restored afterwards. Steps run
-    one at a time in process (the warehouse has one writer), so no other step sees it."""
+    one at a time in process (the warehouse has one writer), so no other step sees it.
+
+    macros/period_window.sql puts these values inside SQL text (`cast('<value>' as date)`), so
+    only a first day of a month in ISO form (YYYY-MM-01) is accepted: anything else is refused
+    here, before dbt sees it."""
+    for key, value in period_vars.items():
+        if key not in PERIOD_ENVIRONMENT:
+            raise ValueError(f"unknown period variable {key!r}; expected {', '.join(PERIOD_ENVIRONMENT)}")
+        if not (isinstance(value, str) and ISO_MONTH_START.fullmatch(value) and _is_date(value)):
+            raise ValueError(f"period variable {key} must be the first day of a month (YYYY-MM-01), not {value!r}")
     saved = {name: os.environ.get(name) for name in PERIOD_ENVIRONMENT.values()}
     os.environ.update({PERIOD_ENVIRONMENT[key]: value for key, value in period_vars.items()})
     try:

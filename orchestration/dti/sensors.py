@@ -1,24 +1,46 @@
-"""The DTI inbox sensor: a report dropped into (or replaced in) the inbox triggers the DTI job."""
+"""The DTI inbox sensor: a report dropped into the inbox whose bytes the ingestion log does not
+hold (`raw.dti_submissions` for its year and folder, `quarantine.rejected_files` for an entry
+refused unread) triggers the DTI job for its year: the year's last month, or the last complete
+month for the current year (orchestration/loaded_inputs.py). Starting the daemon on a warehouse
+that took every report requests nothing."""
 
+import datetime as dt
 import hashlib
 import json
+import re
 
 import dagster as dg
 
-from ingestion.reports.intake import default_inbox_dir, list_inbox_files
+from ingestion.reports.intake import default_inbox_dir
 from orchestration.dti.jobs import monthly_dti_job
-from orchestration.partitions import monthly_partitions
+from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log, scan_inputs
+from orchestration.partitions import FIRST_MONTH, monthly_partitions
+from orchestration.warehouse_lock import WarehouseBusy
+
+YEAR_FOLDER = re.compile(r"^\d{4}$")
 
 
-def inbox_snapshot() -> dict[str, str]:
-    """{path relative to the inbox: 'size:mtime_ns'} of every file in the DTI inbox."""
+def inbox_inputs(cache: dict) -> list[tuple[int, str, object]]:
+    """(year, folder unit, InputFile) of every report in inbox/<year>/<unit>/ (others are not
+    submissions: the intake skips them)."""
     inbox = default_inbox_dir()
-    snapshot = {}
-    if inbox.is_dir():
-        for _year, _unit, path in list_inbox_files(inbox):
-            stat = path.stat()
-            snapshot[str(path.relative_to(inbox))] = f"{stat.st_size}:{stat.st_mtime_ns}"
-    return snapshot
+    found = []
+    if not inbox.is_dir():
+        return found
+    for f in scan_inputs(inbox, inbox, cache, recursive=True):
+        parts = f.rel.split("/")
+        if len(parts) == 3 and YEAR_FOLDER.match(parts[0]) and not f.rel.endswith(".reason.json"):
+            found.append((int(parts[0]), parts[1], f))
+    return found
+
+
+def partition_for_year(year: int, last_key: str | None) -> str | None:
+    """The DTI run of a year's reports: its December, or the last complete month when the year
+    is not over; never before the first partition."""
+    if last_key is None:
+        return None
+    key = min(dt.date(year, 12, 1).isoformat(), last_key)
+    return max(key, FIRST_MONTH)
 
 
 @dg.sensor(
@@ -28,17 +50,30 @@ def inbox_snapshot() -> dict[str, str]:
 )
 def dti_inbox_sensor(context: dg.SensorEvaluationContext):
     """A report dropped into (or replaced in) the DTI inbox: take it in and rescore the
-    provisional DTI as of the last complete month."""
-    previous = json.loads(context.cursor) if context.cursor else {}
-    current = inbox_snapshot()
-    changed = sorted(rel for rel, signature in current.items() if previous.get(rel) != signature)
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    if not changed:
-        return dg.SkipReason("no new or changed DTI reports")
-    partition = monthly_partitions.get_last_partition_key()
-    digest = hashlib.sha256(json.dumps({f: current[f] for f in changed}, sort_keys=True).encode()).hexdigest()[:16]
-    return dg.RunRequest(
-        run_key=f"dti-inbox:{digest}",
-        partition_key=partition,
-        tags={"dxmon/trigger": "dti_inbox", "dxmon/files": ",".join(changed)[:1000]},
-    )
+    provisional DTI of its year."""
+    cache = load_cache(context.cursor)
+    present = inbox_inputs(cache)
+    try:
+        log = read_ingestion_log()
+    except WarehouseBusy as exc:
+        return dg.SkipReason(f"the warehouse is being written, the ingestion log is read at the next tick: {exc}")
+    context.update_cursor(dump_cache(cache, [f for _, _, f in present]))
+    by_year: dict[int, list] = {}
+    for year, unit, f in present:
+        if not log.dti_known(year, unit, f):
+            by_year.setdefault(year, []).append(f)
+    if not by_year:
+        return dg.SkipReason("every DTI report in the inbox is in the ingestion log")
+    last_key = monthly_partitions.get_last_partition_key()
+    requests = []
+    for year, files in sorted(by_year.items()):
+        partition = partition_for_year(year, last_key)
+        if partition is None:
+            continue
+        digest = hashlib.sha256(json.dumps(sorted((f.rel, f.sha256) for f in files)).encode()).hexdigest()[:16]
+        requests.append(dg.RunRequest(
+            run_key=f"dti-inbox:{year}:{digest}",
+            partition_key=partition,
+            tags={"dxmon/trigger": "dti_inbox", "dxmon/files": ",".join(sorted(f.rel for f in files))[:1000]},
+        ))
+    return requests or dg.SkipReason("no monthly partition yet for the years of the new reports")

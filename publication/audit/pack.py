@@ -38,6 +38,7 @@ from ingestion.core.files import sha256_of
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, table_exists
 from publication.audit.provenance import code_version
 from publication.publish import gate_basis
+from publication.spreadsheet_cells import write_csv
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 MANIFEST = "manifest.json"
@@ -61,12 +62,9 @@ class AuditPack:
 
 
 def _csv(con, sql: str, params: list, target: Path) -> None:
-    """Rows of `sql` (its `?` are dates, inlined: COPY takes no parameters), sorted, as CSV."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for value in params:
-        dt.date.fromisoformat(value)  # only ISO dates are ever inlined
-        sql = sql.replace("?", f"'{value}'", 1)
-    con.execute(f"COPY (SELECT * FROM ({sql}) ORDER BY ALL) TO '{target}' (HEADER, DELIMITER ',')")
+    """Rows of `sql` (its `?` bound to `params`), sorted, as CSV whose every cell is inert
+    (publication/spreadsheet_cells.py: evidence, file names and reasons come from senders)."""
+    write_csv(con, sql, target, params)
 
 
 def _copy_data_docs(run_name_prefix: str, target: Path) -> int:
@@ -327,8 +325,8 @@ def build_dti_audit_pack(year: int | str, out_root: Path | None = None, warehous
 
 
 def _csv_where(con, table: str, condition: str, year: int, target: Path) -> None:
-    """Rows of `table` matching `condition` (its one `?` is the year, an int), sorted, as CSV."""
-    _csv(con, f"SELECT * FROM {table} WHERE {condition.replace('?', str(int(year)))}", [], target)
+    """Rows of `table` matching `condition` (its one `?` is the year), sorted, as inert CSV."""
+    _csv(con, f"SELECT * FROM {table} WHERE {condition}", [int(year)], target)
 
 
 def verify_audit_pack(path: Path) -> list[str]:
