@@ -1,4 +1,9 @@
-"""The DuckDB warehouse: where it is, how to open it, and two SQL helpers.
+"""The DuckDB warehouse: where it is, how to open it, and the SQL helpers.
+
+No value or path is pasted into SQL text: values go in as parameters where DuckDB takes them,
+else through `sql_str`, the one quoting helper (settings, file paths of DuckDB's readers). A path
+handed to a reader goes through `literal_file`, because DuckDB's readers expand glob patterns
+(`*`, `?`, `[...]`) in a path: a data folder named `data[1]` or `*` must still name one file.
 
 Connections are short-lived and there is one writer at a time (see docs/architecture.md). The
 tables of the `raw`, `meta` and `quarantine` schemas are declared, created and migrated in
@@ -39,8 +44,8 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
-        con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = '{path.parent / 'duckdb_tmp'}'")
+        con.execute(f"SET memory_limit = {sql_str(DEFAULT_MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {sql_str(path.parent / 'duckdb_tmp')}")
         con.execute("SET preserve_insertion_order = false")
         yield con
     finally:
@@ -50,6 +55,33 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
 def sql_str(value) -> str:
     """A SQL string literal (for the places DuckDB takes no parameter: file paths in read_csv, COPY)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+@contextlib.contextmanager
+def literal_file(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[str]:
+    """A SQL literal that makes DuckDB's readers (read_csv, read_parquet, parquet_metadata) read
+    exactly the file `path`, whatever characters its folders hold.
+
+    A path without glob characters is quoted as it is. Otherwise the folder goes into the
+    connection's `file_search_path` for the duration and the reader gets the bare file name, which
+    must itself be free of glob characters: the platform's readers only read files it named (raw
+    archive objects named by sha256, its own staging copies), never a sender's file name."""
+    path = Path(path)
+    if not GLOB_CHARACTERS & set(str(path)):
+        yield sql_str(path)
+        return
+    if GLOB_CHARACTERS & set(path.name) or "," in str(path.parent):
+        raise ValueError(f"cannot name this file literally for DuckDB (glob characters in its name, or a comma "
+                         f"beside them in its folder): {path}")
+    previous = con.execute("SELECT current_setting('file_search_path')").fetchone()[0]
+    con.execute(f"SET file_search_path = {sql_str(path.parent)}")
+    try:
+        yield sql_str(path.name)
+    finally:
+        con.execute(f"SET file_search_path = {sql_str(previous or '')}")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
