@@ -39,7 +39,7 @@ from pathlib import Path
 from ingestion.core.input_files import InputLimits, InputRejected, exceeds, limit_rejected, open_regular
 
 CHUNK = 1 << 20
-RATIO_FLOOR = 16 << 20  # the compression ratio is judged once this many bytes came out
+RATIO_FLOOR = 1 << 20  # the compression ratio is judged once this many bytes came out (real CSV: ~10:1)
 DELIMITERS = (",", ";", "\t", "|")
 # the C0 control characters (and DEL) that have no place in a value: tab, LF and CR are kept
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
@@ -230,6 +230,14 @@ class _Decoder:
             yield text.encode("utf-8")
 
 
+def _fields(line: str, delimiter: str) -> list[str]:
+    """The fields of one line (a quoted field holding a line end falls back to a plain split)."""
+    try:
+        return next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return line.split(delimiter)
+
+
 class _Lines:
     """Physical lines of UTF-8 text, one block at a time: lengths, records, quotes, controls."""
 
@@ -246,6 +254,7 @@ class _Lines:
         self.quote_line = 0
         self.quoted_newlines = False
         self.has_controls = False
+        self.cr_only = None  # old Mac line endings (CR alone): judged on the first block
 
     def line_number_at(self, newlines_into_chunk: int) -> int:
         """1-based line number of a position `newlines_into_chunk` lines into the next block."""
@@ -254,6 +263,10 @@ class _Lines:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
+        if self.cr_only is None:
+            self.cr_only = b"\n" not in chunk and b"\r" in chunk
+        if self.cr_only:
+            chunk = chunk.replace(b"\r", b"\n")  # DuckDB reads CR alone as a line end too
         if not self.has_controls and chunk.translate(None, NOT_CONTROL):
             self.has_controls = True
         data = self.carry + chunk if self.carry else chunk
@@ -307,7 +320,7 @@ class _Lines:
         counts = {d: text.count(d) for d in DELIMITERS}
         self.delimiter = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
         self.delim_byte = ord(self.delimiter)
-        self.header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter), [])
+        self.header = _fields(text, self.delimiter)
         if self._ends_in_quote(line, False):
             self.in_quote, self.quote_line, self.quoted_newlines = True, 1, True
 
@@ -340,7 +353,7 @@ class _Lines:
 
     def _check_fields(self, line: bytes, number: int) -> None:
         text = line.decode("utf-8", "replace").rstrip("\r")
-        fields = next(csv.reader(io.StringIO(text), delimiter=self.delimiter), [])
+        fields = _fields(text, self.delimiter)
         for index, value in enumerate(fields):
             size = len(value.encode("utf-8"))
             if size > self.limits.max_field_bytes:
