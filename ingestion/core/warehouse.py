@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,16 +68,30 @@ def literal_file(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[str]:
     exactly the file `path`, whatever characters its folders hold.
 
     A path without glob characters is quoted as it is. Otherwise the folder goes into the
-    connection's `file_search_path` for the duration and the reader gets the bare file name, which
-    must itself be free of glob characters: the platform's readers only read files it named (raw
+    connection's `file_search_path` for the duration and the reader gets the bare file name (a
+    folder that also holds a comma, which that list setting cannot hold, is replaced by a hard link
+    or copy in a fresh temporary folder). The file's own name must be free of glob characters: the platform's readers only read files it named (raw
     archive objects named by sha256, its own staging copies), never a sender's file name."""
     path = Path(path)
     if not GLOB_CHARACTERS & set(str(path)):
         yield sql_str(path)
         return
-    if GLOB_CHARACTERS & set(path.name) or "," in str(path.parent):
-        raise ValueError(f"cannot name this file literally for DuckDB (glob characters in its name, or a comma "
-                         f"beside them in its folder): {path}")
+    if GLOB_CHARACTERS & set(path.name):
+        raise ValueError(f"cannot name this file literally for DuckDB (glob characters in its own name): {path}")
+    if "," in str(path.parent):
+        # file_search_path is a comma-separated list: link (or copy) the file into a fresh folder
+        # of the system's temporary directory instead
+        with tempfile.TemporaryDirectory(prefix="dxmon-read-") as folder:
+            alias = Path(folder) / path.name
+            if GLOB_CHARACTERS & set(str(alias)):
+                raise ValueError(f"cannot name this file literally for DuckDB (glob characters in the temporary "
+                                 f"directory too): {path}")
+            try:
+                os.link(path, alias)
+            except OSError:
+                shutil.copyfile(path, alias)
+            yield sql_str(alias)
+        return
     previous = con.execute("SELECT current_setting('file_search_path')").fetchone()[0]
     con.execute(f"SET file_search_path = {sql_str(path.parent)}")
     try:
