@@ -358,25 +358,27 @@ def typed_select_sql(
         if f.required:
             checks.append((
                 f"({col} IS NULL)" if typed_source else f"({raw_text} IS NULL)",
-                "'missing_required_field'",
-                f"'{f.name}: required value is empty'",
+                sql_str("missing_required_field"),
+                sql_str(f"{f.name}: required value is empty"),
             ))
+        quote = "'"
         checks.append((
             is_invalid_expr(f, col, parsed, stype),
-            "'invalid_value'",
-            f"'{f.name}: cannot read ''' || {raw_text} || ''' as {f.sql_type}'",
+            sql_str("invalid_value"),
+            f"{sql_str(f'{f.name}: cannot read {quote}')} || {raw_text} || {sql_str(f'{quote} as {f.sql_type}')}",
         ))
         if f.allowed_values:
+            allowed = ", ".join(f.allowed_values)
             checks.append((
                 f"({parsed} IS NOT NULL AND CAST({parsed} AS VARCHAR) NOT IN {_sql_list(f.allowed_values)})",
-                "'value_not_allowed'",
-                f"'{f.name}: ''' || CAST({parsed} AS VARCHAR) || ''' is not one of "
-                f"{', '.join(f.allowed_values).replace(chr(39), '')}'",
+                sql_str("value_not_allowed"),
+                f"{sql_str(f'{f.name}: {quote}')} || CAST({parsed} AS VARCHAR) || "
+                f"{sql_str(f'{quote} is not one of {allowed}')}",
             ))
     field_cases_rule = " ".join(f"WHEN {cond} THEN {rule}" for cond, rule, _ in checks)
     field_cases_msg = " ".join(f"WHEN {cond} THEN {msg}" for cond, _, msg in checks)
     row_rules = time_window_rules(kind, loaded_at) + ROW_RULES.get(kind.name, ())
-    rr_rule = " ".join(f"WHEN {r.failing_sql} THEN '{r.name}'" for r in row_rules)
+    rr_rule = " ".join(f"WHEN {r.failing_sql} THEN {sql_str(r.name)}" for r in row_rules)
     rr_msg = " ".join(f"WHEN {r.failing_sql} THEN {r.message_sql}" for r in row_rules)
     names = ", ".join(_q(f.name) for f in kind.fields)
     # The original values travel beside the parsed ones; only rejected rows keep them.
