@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ingestion.core.raw_archive import raw_archive_dir, read_index
@@ -151,6 +153,16 @@ def _huge_file(path: Path, outside: Path) -> None:
     path.write_bytes(dossiers_text("HUGE", 1) + b"\n" * (4 << 20))  # 4 MiB: over the file size limit
 
 
+def _parquet(rows: list[dict]) -> Callable[[Path, Path], None]:
+    def build(path: Path, outside: Path) -> None:
+        pq.write_table(pa.table({k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]}), path)
+    return build
+
+
+def _not_parquet(path: Path, outside: Path) -> None:
+    path.write_bytes(b"PAR1" + os.urandom(64) + b"PAR1")  # the magic bytes around garbage
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -217,6 +229,11 @@ CASES = (
          "unknown_file", "not a known extract file name"),
     Case("quoted_line_end_in_field", "procedures_multiline.csv", _write(_multiline_field()), "loaded", rows=2),
     Case("old_mac_line_ends", "dossier_status_history_mac.csv", _write(_cr_only()), "loaded", rows=3),
+    Case("parquet_good", "dossiers_typed.parquet", _parquet(dossier_rows("PQ", 4)), "loaded", rows=4),
+    Case("parquet_too_many_rows", "dossiers_many.parquet", _parquet(dossier_rows("PM", MAX_ROWS + 1)),
+         "quarantined", "limit_exceeded_rows", "too many rows", (f"{MAX_ROWS + 1} > {MAX_ROWS}",)),
+    Case("parquet_corrupt", "complaints_corrupt.parquet", _not_parquet, "quarantined", "unreadable_file",
+         "not a readable Parquet file"),
     Case("small_month_good", "dossiers_ok.csv", _write(dossiers_text("OK", 2)), "loaded", rows=2,
          month=SMALL_LIMITS_MONTH),
     Case("uncompressed_size", "dossiers_big.csv.gz", _big_gzip, "quarantined", "limit_exceeded_uncompressed_bytes",
@@ -343,7 +360,7 @@ def landing_dir_of(corpus, case) -> Path:
 
 def test_rows_of_refused_and_quarantined_files_never_enter_and_names_are_literal(corpus):
     ids = corpus["ids"]
-    for prefix in ("OUT", "CUT", "NT", "CRC", "NC", "F1", "LL", "LF", "Q", "CR", "BIG", "HUGE", "M0"):
+    for prefix in ("OUT", "CUT", "NT", "CRC", "NC", "F1", "LL", "LF", "Q", "CR", "BIG", "HUGE", "M0", "PM"):
         assert not [i for i in ids if i and i.startswith(prefix)], prefix
     # every name loads exactly its own bytes: the '*' file its own two rows, its sibling its three
     by_source: dict[str, set[str]] = {}
