@@ -105,9 +105,10 @@ def number_text_expr(text: str) -> str:
     )
 
 
-def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
+def parse_expr(field: Field, column: str, source_type: str = "VARCHAR", text: str | None = None) -> str:
     """SQL reading `column` (of `source_type` in the source) as the contract type of `field`.
-    NULL when the value is empty or unreadable (`is_invalid_expr` tells the two apart)."""
+    NULL when the value is empty or unreadable (`is_invalid_expr` tells the two apart). `text`: an
+    expression already holding `text_expr(column)` (computed once per value by the caller)."""
     target = field.sql_type
     stype = source_type.upper()
     if stype == target.upper() and target != "VARCHAR":
@@ -117,7 +118,7 @@ def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
         local = (f"timezone({sql_str(LOCAL_TIME_ZONE)}, {column})" if stype in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
                  else f"CAST({column} AS TIMESTAMP)")
         return f"CAST({local} AS DATE)" if target == "DATE" else local
-    text = text_expr(column)
+    text = text if text is not None else text_expr(column)
     if target == "VARCHAR":
         cleaned = without_apostrophe(text)
         if field.name in ("parent_unit_code", "unit_code"):
@@ -141,13 +142,13 @@ def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
     raise ValueError(f"no reader for type {target} of field {field.name}")
 
 
-def is_invalid_expr(field: Field, column: str, parsed: str, source_type: str) -> str:
+def is_invalid_expr(field: Field, column: str, parsed: str, source_type: str, text: str | None = None) -> str:
     """True when the source holds a value that could not be read as the field's type."""
     if field.sql_type == "VARCHAR" or source_type.upper() == field.sql_type.upper():
         return "false"
     if field.sql_type in ("TIMESTAMP", "DATE") and source_type.upper() in TYPED_TIMESTAMPS:
         return "false"  # a typed time always converts
-    return f"({text_expr(column)} IS NOT NULL AND ({parsed}) IS NULL)"
+    return f"({text if text is not None else text_expr(column)} IS NOT NULL AND ({parsed}) IS NULL)"
 
 
 @dataclass(frozen=True)
@@ -339,22 +340,28 @@ def typed_select_sql(
     are judged against (local time in Vietnam; now by default)."""
     loaded_at = loaded_at or vietnam_now()
     month = f"DATE {sql_str(dt.date.fromisoformat(str(period_month)[:10]).isoformat())}"
-    cleaned_cols = []
+    # Two layers before the rules: control characters stripped, then each text value trimmed once
+    # (`__text__<field>`), which every rule of the field reads (the SQL stays small: its planning
+    # time grows with the repeated expressions).
+    cleaned_cols, text_cols = [], []
     for f in kind.fields:
         stype = source_types.get(f.name, "VARCHAR").upper()
         src_col = f"s.{_q(f.name)}"
         cleaned = without_controls(src_col) if strip_controls and stype == "VARCHAR" else src_col
         cleaned_cols.append(f"{cleaned} AS {_q(f.name)}, {src_col} AS {_q('__raw__' + f.name)}")
+        if stype == "VARCHAR":
+            text_cols.append(f"{text_expr('c.' + _q(f.name))} AS {_q('__text__' + f.name)}")
     cleaned_sql = (f"SELECT {', '.join(cleaned_cols)}, s.__source_id, s.__source_row "
                    f"FROM ({source_sql}) AS s")
+    texts_sql = f"SELECT c.*{', ' if text_cols else ''}{', '.join(text_cols)} FROM ({cleaned_sql}) AS c"
     parsed_cols, checks = [], []
     for f in kind.fields:
         col = f"src.{_q(f.name)}"
         stype = source_types.get(f.name, "VARCHAR")
-        parsed = parse_expr(f, col, stype)
-        parsed_cols.append(f"{parsed} AS {_q(f.name)}")
-        raw_text = text_expr(col)
         typed_source = stype.upper() != "VARCHAR"
+        raw_text = text_expr(col) if typed_source else f"src.{_q('__text__' + f.name)}"
+        parsed = parse_expr(f, col, stype, text=raw_text)
+        parsed_cols.append(f"{parsed} AS {_q(f.name)}")
         if f.required:
             checks.append((
                 f"({col} IS NULL)" if typed_source else f"({raw_text} IS NULL)",
@@ -363,7 +370,7 @@ def typed_select_sql(
             ))
         quote = "'"
         checks.append((
-            is_invalid_expr(f, col, parsed, stype),
+            is_invalid_expr(f, col, parsed, stype, text=raw_text),
             sql_str("invalid_value"),
             f"{sql_str(f'{f.name}: cannot read {quote}')} || {raw_text} || {sql_str(f'{quote} as {f.sql_type}')}",
         ))
@@ -394,7 +401,7 @@ WITH parsed AS (
          CASE {field_cases_rule} END AS field_rule,
          CASE {field_cases_msg} END AS field_message,
          {raw_passthrough}
-  FROM ({cleaned_sql}) AS src
+  FROM ({texts_sql}) AS src
 ),
 ruled AS (
   SELECT *, {month} AS period_month,
