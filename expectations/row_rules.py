@@ -13,15 +13,32 @@ through pandas; Great Expectations then validates the profile of each batch (see
 The first rule a row breaks is recorded in `rejection_rule` with a message naming the field and
 the offending value in `rejection_reason`; the original values are kept as JSON in `raw_record`.
 
+Per-row reading, for every source kind at once:
+* **control characters** (C0 but tab, LF and CR; DEL) are stripped from every text value before
+  it is read, so a value made only of NUL bytes is empty: "missing" when the field is required;
+* **typed timestamps** (Parquet) of every precision (s, ms, us, ns) are read as TIMESTAMP, and a
+  time-zone-aware one is converted to local time in Vietnam (`LOCAL_TIME_ZONE`);
+* **plausible times**: every TIMESTAMP and DATE field has a window (`TIME_WINDOWS`, configurable
+  by environment variables, docs/reliability.md): not before its earliest date (rule
+  `time_before_window`); a time that already happened (submitted, received, synced, a status)
+  not after the load time plus a tolerance (rule `time_in_future`); a time that may lie ahead
+  (a due date, a legal basis taking effect) not more than some years after its anchor (rule
+  `time_too_far_ahead`). The reason names the field, the value and the bound.
+
+No value is pasted into SQL text unquoted: constants and the period go through `sql_str`.
+
 The SQL here is DuckDB's dialect (`try_strptime`, `regexp_full_match`, `to_json`): it runs inside
 the embedded warehouse at load time, not in the dbt models.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from dataclasses import dataclass
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, ExtractKind, Field
+from ingestion.core.warehouse import sql_str
 
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -38,8 +55,23 @@ TRUE_WORDS = ("true", "t", "1", "yes", "y", "có", "co", "x")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "không", "khong")
 
 
+LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
+VIETNAM_UTC_OFFSET = dt.timedelta(hours=7)  # no daylight saving time
+# C0 control characters but tab, LF and CR, and DEL (RE2 class): stripped from every text value
+CONTROL_CHARACTERS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+TYPED_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE",
+                    "TIMESTAMPTZ", "DATE")
+
+
 def _sql_list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    return "(" + ", ".join(sql_str(v) for v in values) + ")"
+
+
+def without_controls(column: str) -> str:
+    """The text of `column` without control characters (the regex runs only where one occurs)."""
+    c = f"CAST({column} AS VARCHAR)"
+    pattern = sql_str(CONTROL_CHARACTERS)
+    return f"CASE WHEN regexp_matches({c}, {pattern}) THEN regexp_replace({c}, {pattern}, '', 'g') ELSE {c} END"
 
 
 def text_expr(column: str) -> str:
@@ -73,13 +105,20 @@ def number_text_expr(text: str) -> str:
     )
 
 
-def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
+def parse_expr(field: Field, column: str, source_type: str = "VARCHAR", text: str | None = None) -> str:
     """SQL reading `column` (of `source_type` in the source) as the contract type of `field`.
-    NULL when the value is empty or unreadable (`is_invalid_expr` tells the two apart)."""
+    NULL when the value is empty or unreadable (`is_invalid_expr` tells the two apart). `text`: an
+    expression already holding `text_expr(column)` (computed once per value by the caller)."""
     target = field.sql_type
-    if source_type.upper() == target.upper() and target != "VARCHAR":
+    stype = source_type.upper()
+    if stype == target.upper() and target != "VARCHAR":
         return column  # typed source (Parquet) already in the contract type
-    text = text_expr(column)
+    if target in ("TIMESTAMP", "DATE") and stype in TYPED_TIMESTAMPS:
+        # a typed time of another precision, or with a time zone (converted to local time)
+        local = (f"timezone({sql_str(LOCAL_TIME_ZONE)}, {column})" if stype in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+                 else f"CAST({column} AS TIMESTAMP)")
+        return f"CAST({local} AS DATE)" if target == "DATE" else local
+    text = text if text is not None else text_expr(column)
     if target == "VARCHAR":
         cleaned = without_apostrophe(text)
         if field.name in ("parent_unit_code", "unit_code"):
@@ -97,17 +136,19 @@ def parse_expr(field: Field, column: str, source_type: str = "VARCHAR") -> str:
     if target == "DOUBLE" or target.startswith("DECIMAL"):
         return f"try_cast({number_text_expr(text)} AS {target})"
     if target in ("TIMESTAMP", "DATE"):
-        formats = "[" + ", ".join(f"'{f}'" for f in TIMESTAMP_FORMATS) + "]"
+        formats = "[" + ", ".join(sql_str(f) for f in TIMESTAMP_FORMATS) + "]"
         expr = f"try_strptime({text}, {formats})"
         return f"CAST({expr} AS DATE)" if target == "DATE" else expr
     raise ValueError(f"no reader for type {target} of field {field.name}")
 
 
-def is_invalid_expr(field: Field, column: str, parsed: str, source_type: str) -> str:
+def is_invalid_expr(field: Field, column: str, parsed: str, source_type: str, text: str | None = None) -> str:
     """True when the source holds a value that could not be read as the field's type."""
     if field.sql_type == "VARCHAR" or source_type.upper() == field.sql_type.upper():
         return "false"
-    return f"({text_expr(column)} IS NOT NULL AND ({parsed}) IS NULL)"
+    if field.sql_type in ("TIMESTAMP", "DATE") and source_type.upper() in TYPED_TIMESTAMPS:
+        return "false"  # a typed time always converts
+    return f"({text if text is not None else text_expr(column)} IS NOT NULL AND ({parsed}) IS NULL)"
 
 
 @dataclass(frozen=True)
@@ -167,6 +208,118 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# Plausible times
+
+DEFAULT_EARLIEST = "2015-01-01"  # before the national portal and the 766 index: no dossier is older
+DEFAULT_FUTURE_TOLERANCE_HOURS = 24  # clocks of agencies and a load in the evening of a time zone ahead
+DEFAULT_DUE_MAX_YEARS = 3  # the longest statutory processing time is months, not years
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Where a time field's values are plausible. `earliest`: an ISO date, None for the default
+    (`DXMON_TIME_EARLIEST`). `happened`: the time of something that already took place, so not
+    later than the load time plus the tolerance. `ahead_of` + `max_years_ahead`: a time that may lie
+    in the future, but not more than that many years after the field `ahead_of` (or after the load
+    time when `ahead_of` is None)."""
+
+    earliest: str | None = None
+    happened: bool = True
+    ahead_of: str | None = None
+    max_years_ahead: int | None = None
+
+
+# Every TIMESTAMP and DATE field of the extract contract has a window; a field not listed gets the
+# default one (not before the earliest date, already happened).
+TIME_WINDOWS: dict[str, dict[str, TimeWindow]] = {
+    "dossiers": {
+        "due_at": TimeWindow(happened=False, ahead_of="received_at", max_years_ahead=DEFAULT_DUE_MAX_YEARS),
+    },
+    "procedures": {
+        # a procedure's decisions and legal basis can predate the portal
+        "announced_on": TimeWindow(earliest="1990-01-01"),
+        "published_on": TimeWindow(earliest="1990-01-01"),
+        "legal_basis_effective_on": TimeWindow(earliest="1945-09-02", happened=False, max_years_ahead=10),
+    },
+}
+
+
+def _env_date(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: not a date (YYYY-MM-DD)") from None
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: not a whole number") from None
+
+
+def time_windows(kind: ExtractKind) -> dict[str, TimeWindow]:
+    """The window of every time field of `kind`, with the environment's overrides applied:
+    `DXMON_TIME_EARLIEST` (the default earliest date), `DXMON_TIME_EARLIEST_<FIELD>` (one field's),
+    `DXMON_DUE_MAX_YEARS` (due_at after received_at). Read at each load."""
+    default_earliest = _env_date("DXMON_TIME_EARLIEST", DEFAULT_EARLIEST)
+    due_years = _env_int("DXMON_DUE_MAX_YEARS", DEFAULT_DUE_MAX_YEARS)
+    windows = {}
+    for f in kind.fields:
+        if f.sql_type not in ("TIMESTAMP", "DATE"):
+            continue
+        w = TIME_WINDOWS.get(kind.name, {}).get(f.name, TimeWindow())
+        earliest = _env_date(f"DXMON_TIME_EARLIEST_{f.name.upper()}", w.earliest or default_earliest)
+        years = due_years if (kind.name, f.name) == ("dossiers", "due_at") else w.max_years_ahead
+        windows[f.name] = TimeWindow(earliest, w.happened, w.ahead_of, years)
+    return windows
+
+
+def future_tolerance() -> dt.timedelta:
+    return dt.timedelta(hours=_env_int("DXMON_TIME_FUTURE_TOLERANCE_HOURS", DEFAULT_FUTURE_TOLERANCE_HOURS))
+
+
+def vietnam_now() -> dt.datetime:
+    """The current local time in Vietnam (the time zone of every timestamp in the extracts), naive."""
+    return (dt.datetime.now(dt.UTC) + VIETNAM_UTC_OFFSET).replace(tzinfo=None, microsecond=0)
+
+
+def time_window_rules(kind: ExtractKind, loaded_at: dt.datetime) -> tuple[RowRule, ...]:
+    """The plausibility rules of `kind`'s time fields, judged against the load time `loaded_at`."""
+    latest = loaded_at + future_tolerance()
+    latest_sql = f"TIMESTAMP {sql_str(latest.isoformat(sep=' '))}"
+    hours = int(future_tolerance().total_seconds() // 3600)
+    rules = []
+    for name, w in time_windows(kind).items():
+        col = _q(name)
+        value = f"CAST({col} AS VARCHAR)"
+        rules.append(RowRule(
+            "time_before_window", name, f"{col} < DATE {sql_str(w.earliest)}",
+            f"{sql_str(name + ': ')} || {value} || {sql_str(' is before the plausible window (earliest ' + w.earliest + ')')}",
+        ))
+        if w.happened:
+            rules.append(RowRule(
+                "time_in_future", name, f"{col} > {latest_sql}",
+                f"{sql_str(name + ': ')} || {value} || "
+                f"{sql_str(f' is later than the load time {loaded_at:%Y-%m-%d %H:%M} plus {hours} h (it must already have happened)')}",
+            ))
+        if w.max_years_ahead is not None:
+            anchor = _q(w.ahead_of) if w.ahead_of else latest_sql
+            anchor_text = w.ahead_of or "the load time"
+            rules.append(RowRule(
+                "time_too_far_ahead", name, f"{col} > {anchor} + INTERVAL {int(w.max_years_ahead)} YEAR",
+                f"{sql_str(name + ': ')} || {value} || "
+                f"{sql_str(f' is more than {int(w.max_years_ahead)} years after {anchor_text}')}"
+                + (f" || ' ' || CAST({anchor} AS VARCHAR)" if w.ahead_of else ""),
+            ))
+    return tuple(rules)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -176,46 +329,69 @@ def typed_select_sql(
     source_sql: str,
     source_types: dict[str, str],
     period_month: str,
+    *,
+    strip_controls: bool = True,
+    loaded_at: dt.datetime | None = None,
 ) -> str:
     """A SELECT that reads `source_sql` (whose columns carry the contract names plus
     `__source_id` and `__source_row`) into the raw table's columns, with the first failing rule
-    of each row."""
+    of each row. `strip_controls`: remove control characters from text values first (a caller that
+    knows the source holds none passes False). `loaded_at`: the load time the plausible windows
+    are judged against (local time in Vietnam; now by default)."""
+    loaded_at = loaded_at or vietnam_now()
+    month = f"DATE {sql_str(dt.date.fromisoformat(str(period_month)[:10]).isoformat())}"
+    # Two layers before the rules: control characters stripped, then each text value trimmed once
+    # (`__text__<field>`), which every rule of the field reads (the SQL stays small: its planning
+    # time grows with the repeated expressions).
+    cleaned_cols, text_cols = [], []
+    for f in kind.fields:
+        stype = source_types.get(f.name, "VARCHAR").upper()
+        src_col = f"s.{_q(f.name)}"
+        cleaned = without_controls(src_col) if strip_controls and stype == "VARCHAR" else src_col
+        cleaned_cols.append(f"{cleaned} AS {_q(f.name)}, {src_col} AS {_q('__raw__' + f.name)}")
+        if stype == "VARCHAR":
+            text_cols.append(f"{text_expr('c.' + _q(f.name))} AS {_q('__text__' + f.name)}")
+    cleaned_sql = (f"SELECT {', '.join(cleaned_cols)}, s.__source_id, s.__source_row "
+                   f"FROM ({source_sql}) AS s")
+    texts_sql = f"SELECT c.*{', ' if text_cols else ''}{', '.join(text_cols)} FROM ({cleaned_sql}) AS c"
     parsed_cols, checks = [], []
     for f in kind.fields:
         col = f"src.{_q(f.name)}"
         stype = source_types.get(f.name, "VARCHAR")
-        parsed = parse_expr(f, col, stype)
-        parsed_cols.append(f"{parsed} AS {_q(f.name)}")
-        raw_text = text_expr(col)
         typed_source = stype.upper() != "VARCHAR"
+        raw_text = text_expr(col) if typed_source else f"src.{_q('__text__' + f.name)}"
+        parsed = parse_expr(f, col, stype, text=raw_text)
+        parsed_cols.append(f"{parsed} AS {_q(f.name)}")
         if f.required:
             checks.append((
                 f"({col} IS NULL)" if typed_source else f"({raw_text} IS NULL)",
-                "'missing_required_field'",
-                f"'{f.name}: required value is empty'",
+                sql_str("missing_required_field"),
+                sql_str(f"{f.name}: required value is empty"),
             ))
+        quote = "'"
         checks.append((
-            is_invalid_expr(f, col, parsed, stype),
-            "'invalid_value'",
-            f"'{f.name}: cannot read ''' || {raw_text} || ''' as {f.sql_type}'",
+            is_invalid_expr(f, col, parsed, stype, text=raw_text),
+            sql_str("invalid_value"),
+            f"{sql_str(f'{f.name}: cannot read {quote}')} || {raw_text} || {sql_str(f'{quote} as {f.sql_type}')}",
         ))
         if f.allowed_values:
+            allowed = ", ".join(f.allowed_values)
             checks.append((
                 f"({parsed} IS NOT NULL AND CAST({parsed} AS VARCHAR) NOT IN {_sql_list(f.allowed_values)})",
-                "'value_not_allowed'",
-                f"'{f.name}: ''' || CAST({parsed} AS VARCHAR) || ''' is not one of "
-                f"{', '.join(f.allowed_values).replace(chr(39), '')}'",
+                sql_str("value_not_allowed"),
+                f"{sql_str(f'{f.name}: {quote}')} || CAST({parsed} AS VARCHAR) || "
+                f"{sql_str(f'{quote} is not one of {allowed}')}",
             ))
     field_cases_rule = " ".join(f"WHEN {cond} THEN {rule}" for cond, rule, _ in checks)
     field_cases_msg = " ".join(f"WHEN {cond} THEN {msg}" for cond, _, msg in checks)
-    row_rules = ROW_RULES.get(kind.name, ())
-    rr_rule = " ".join(f"WHEN {r.failing_sql} THEN '{r.name}'" for r in row_rules)
+    row_rules = time_window_rules(kind, loaded_at) + ROW_RULES.get(kind.name, ())
+    rr_rule = " ".join(f"WHEN {r.failing_sql} THEN {sql_str(r.name)}" for r in row_rules)
     rr_msg = " ".join(f"WHEN {r.failing_sql} THEN {r.message_sql}" for r in row_rules)
     names = ", ".join(_q(f.name) for f in kind.fields)
     # The original values travel beside the parsed ones; only rejected rows keep them.
     # (cast to text only inside the CASE of rejected rows: casting every value cost seconds per
     # million rows)
-    raw_passthrough = ", ".join(f"src.{_q(f.name)} AS {_q('__raw__' + f.name)}" for f in kind.fields)
+    raw_passthrough = ", ".join(f"src.{_q('__raw__' + f.name)}" for f in kind.fields)
     raw_struct = ", ".join(f"{_q(f.name)} := CAST({_q('__raw__' + f.name)} AS VARCHAR)" for f in kind.fields)
     return f"""
 WITH parsed AS (
@@ -225,11 +401,11 @@ WITH parsed AS (
          CASE {field_cases_rule} END AS field_rule,
          CASE {field_cases_msg} END AS field_message,
          {raw_passthrough}
-  FROM ({source_sql}) AS src
+  FROM ({texts_sql}) AS src
 ),
 ruled AS (
-  SELECT *, DATE '{period_month}' AS period_month,
-         DATE '{period_month}' + INTERVAL 1 MONTH AS period_end
+  SELECT *, {month} AS period_month,
+         {month} + INTERVAL 1 MONTH AS period_end
   FROM parsed
 ),
 judged AS (

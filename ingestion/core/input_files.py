@@ -155,3 +155,27 @@ def open_regular(path: Path):
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
+
+
+def copy_regular(source: Path, target: Path, chunk: int = 1 << 20) -> int:
+    """Copy the regular file `source` to `target` without following a link (`open_regular`): what is
+    copied is the file that was given, never what a link points to. Returns the bytes copied."""
+    copied = 0
+    with open_regular(source) as src, open(target, "wb") as dst:
+        while block := src.read(chunk):
+            dst.write(block)
+            copied += len(block)
+    return copied
+
+
+def limit_rule(limit_name: str) -> str:
+    """The quarantine rule of a breached limit: `max_line_bytes` -> `limit_exceeded_line_bytes`."""
+    return "limit_exceeded_" + limit_name.removeprefix("max_")
+
+
+def limit_rejected(limit_name: str, value: int, limit: int, what: str, where: str) -> InputRejected:
+    """The rejection of a breached limit; the reason starts with the fixed text of the limit, then
+    says where (file, line, field) and how to change the limit."""
+    return InputRejected(
+        limit_rule(limit_name),
+        f"{what} exceeds the limit ({value} > {limit}; DXMON_LIMIT_{limit_name.upper()}): {where}")

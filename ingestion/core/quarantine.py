@@ -10,7 +10,11 @@ and portal pages (docs/architecture.md, "Quarantine").
 `input_kind, period, original_location, location, sha256, size_bytes, rule, reason,
 quarantined_at` and `details` (per kind: the submission id, the page and URL).
 
-The quarantine keeps a **copy**; the original is never moved or deleted. A landing or inbox file
+The quarantine keeps a **copy**; the original is never moved or deleted, and nothing is followed:
+`quarantine_file` copies the regular file it was given, opened with `O_NOFOLLOW`
+(`ingestion/core/input_files.py`); an entry that is not a regular file (a symbolic link, a FIFO)
+is never opened and goes through `record_refused` (a reason file and a row, no copy), which
+`quarantine_file` falls back to by itself when it is handed one. A landing or inbox file
 is the sender's record of what they sent (an agency's inbox folder is its submission history),
 and moving it makes a submission look lost. Left in place, it is not taken again as new: its
 sha256 is recorded (quarantine.rejected_files for a landing file, raw.dti_submissions for a
@@ -28,13 +32,13 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ingestion.core.input_files import InputRejected, copy_regular
 from ingestion.core.warehouse import data_dir
 
 log = logging.getLogger(__name__)
@@ -75,12 +79,23 @@ def quarantine_file(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_
                     original_location: str | None = None, details: dict | None = None) -> QuarantinedFile:
     """Copy `path` into the quarantine of `input_kind` under `folder` with its reason file, and record
     it in `quarantine.rejected_files` (when `con` is None, e.g. the portal client that has no
-    warehouse open, `record_quarantined` records it later). The original stays where it is."""
+    warehouse open, `record_quarantined` records it later). The original stays where it is.
+
+    Only a regular file is copied, opened without following a link: handed a link or a special
+    file (or a file swapped for one), it records the entry with `record_refused` instead and copies
+    nothing."""
+    path = Path(path)
     target_dir = quarantine_dir(input_kind).joinpath(*folder)
     target_dir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now()
     target = target_dir / f"{now:%Y%m%dT%H%M%S%f}-{path.name}"
-    shutil.copyfile(path, target)
+    try:
+        copy_regular(path, target)
+    except InputRejected as refused:
+        target.unlink(missing_ok=True)
+        return record_refused(con, path, input_kind=input_kind, period=period, folder=folder,
+                              rule=refused.rule, reason=f"{refused.reason} (instead of {rule}: {reason})",
+                              always=True)
     record = {
         "input_kind": input_kind, "period": str(period), "original_location": original_location or str(path),
         "location": str(target), "sha256": sha256, "size_bytes": target.stat().st_size, "rule": rule,
@@ -96,20 +111,28 @@ def quarantine_file(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_
 
 def refused_identity(path: Path) -> str:
     """A stable id for an entry that is refused without being read (a symbolic link, a FIFO): the
-    sha256 of what the entry is (its kind and, for a link, the text of the link), never of its target."""
-    info = os.lstat(path)
-    text = f"{stat_module.filemode(info.st_mode)}:{os.readlink(path) if os.path.islink(path) else ''}"
+    sha256 of what the entry is (its kind and, for a link, the text of the link), never of its target.
+    A regular file refused unread (too large to read) is identified by its size and modification time."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return hashlib.sha256(b"missing").hexdigest()
+    if stat_module.S_ISREG(info.st_mode):
+        text = f"{stat_module.filemode(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}"
+    else:
+        text = f"{stat_module.filemode(info.st_mode)}:{os.readlink(path) if os.path.islink(path) else ''}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def record_refused(con: duckdb.DuckDBPyConnection | None, path: Path, *, input_kind: str, period: str,
-                   folder: tuple[str, ...], rule: str, reason: str) -> QuarantinedFile | None:
+                   folder: tuple[str, ...], rule: str, reason: str,
+                   always: bool = False) -> QuarantinedFile | None:
     """Record an entry refused without being read (a symbolic link, a special file): a reason file in
     the quarantine and a row in `quarantine.rejected_files`, **no copy** (nothing behind a link or a
     FIFO is opened, copied or moved). `location` is the reason file. The same entry again (same
-    place, same identity) is a no-op and returns None."""
+    place, same identity) is a no-op and returns None (`always` records it again regardless)."""
     identity = refused_identity(path)
-    if con is not None and quarantined_before(con, input_kind, str(path), identity):
+    if not always and con is not None and quarantined_before(con, input_kind, str(path), identity):
         return None
     target_dir = quarantine_dir(input_kind).joinpath(*folder)
     target_dir.mkdir(parents=True, exist_ok=True)

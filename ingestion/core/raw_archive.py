@@ -12,6 +12,10 @@ object's hash and mode. A period's index is enough to rebuild it without anythin
 archive with a complete manifest, DTI reports back into the inbox (with their time of receipt,
 which orders their versions), and the ordinary pipeline loads them. `meta.raw_archive` lists the
 objects for queries (sha256 joins `raw.ingested_sources` and `raw.dti_submissions`).
+
+An input is copied in without following a link (`copy_regular`, O_NOFOLLOW): a symbolic link or a
+special file is refused (`InputRejected`), never archived, so nothing outside an input folder
+enters the archive through a link.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.files import sha256_of
+from ingestion.core.input_files import copy_regular
 from ingestion.core.warehouse import data_dir
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -103,7 +108,7 @@ def archive_input(con: duckdb.DuckDBPyConnection | None, path: Path, sha256: str
     if is_new:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(path, tmp)
+        copy_regular(path, tmp)  # never through a link: the input itself, or InputRejected
         if sha256_of(tmp) != sha256:  # the file changed while we copied it
             tmp.unlink()
             raise ArchiveIntegrityError(f"{path}: content changed while archiving; load it again")

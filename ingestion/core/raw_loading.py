@@ -6,6 +6,7 @@ DuckDB reads the source itself and writes typed rows with their rejection rule i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -38,8 +39,8 @@ def map_source_columns(kind: ExtractKind, columns: list[tuple[str, str]], where:
     if missing:
         found = ", ".join(n for n, _ in columns) or "(none)"
         raise SourceContractError(
-            f"{where}: missing column(s) {', '.join(missing)} required by the '{kind.name}' extract "
-            f"contract (found: {found}). See docs/portal_api.md for the field list."
+            f"missing column(s) {', '.join(missing)} required by the '{kind.name}' extract contract "
+            f"(see docs/portal_api.md for the field list): {where}; columns found: {found}"
         )
     select, types = [], {}
     for f in kind.fields:
@@ -55,12 +56,20 @@ def insert_typed_rows(
     source_sql: str,
     source_types: dict[str, str],
     period_month: str,
-) -> None:
-    sql = typed_select_sql(kind, source_sql, source_types, period_month)
+    *,
+    strip_controls: bool = True,
+    loaded_at: dt.datetime | None = None,
+) -> int:
+    """Insert the typed rows of `source_sql`; the number of rows inserted. `strip_controls=False` when
+    the caller knows the source holds no control character (the CSV reader saw none); `loaded_at`
+    is the load time the plausibility windows are judged against (now, in Vietnam, by default)."""
+    sql = typed_select_sql(kind, source_sql, source_types, period_month, strip_controls=strip_controls,
+                           loaded_at=loaded_at)
     columns = [f.name for f in kind.fields] + [
         "period_month", "source_id", "source_row", "rejection_rule", "rejection_reason", "raw_record", "loaded_at"
     ]
-    con.execute(f"INSERT INTO raw.{kind.name} ({', '.join(columns)}) {sql}")
+    result = con.execute(f"INSERT INTO raw.{kind.name} ({', '.join(columns)}) {sql}").fetchone()
+    return int(result[0]) if result else 0
 
 
 def counts_by_source(con: duckdb.DuckDBPyConnection, kind: ExtractKind, source_ids: list[str]) -> dict[str, tuple[int, int]]:

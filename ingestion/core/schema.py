@@ -105,6 +105,9 @@ TABLES: tuple[Table, ...] = (
               _c("rejected_count", "BIGINT"),
               _c("loaded_at", "TIMESTAMP", "NOT NULL"),
               _c("superseded_at", "TIMESTAMP", "", "set when a newer version of the same file replaced it"),
+              _c("rows_read", "BIGINT", "",
+                 "data rows the reader counted in the source: reconciles with row_count (valid + rejected); "
+                 "NULL for sources loaded before it was counted"),
           )),
     # --- the DTI's intake (docs/dti_design.md) ----------------------------------------------------
     Table("raw.dti_submissions", "ingestion/reports/intake.py", "one row per report file received", (
@@ -351,6 +354,9 @@ MIGRATIONS: tuple[Migration, ...] = (
                "ALTER TABLE quarantine.rejected_files ADD COLUMN IF NOT EXISTS rule VARCHAR",
                # rows written before: only landing files were recorded
                "UPDATE quarantine.rejected_files SET input_kind = 'landing' WHERE input_kind IS NULL")),
+    Migration("0003_ingested_sources_rows_read",
+              "every file reconciles: the rows its reader counted, beside the rows stored (valid + rejected)",
+              ("ALTER TABLE raw.ingested_sources ADD COLUMN IF NOT EXISTS rows_read BIGINT",)),
     Migration("0004_dti_submissions_reconciliation",
               "every report file reconciles: rows read = rows accepted + rows rejected, per submission",
               ("ALTER TABLE raw.dti_submissions ADD COLUMN IF NOT EXISTS rows_read INTEGER",

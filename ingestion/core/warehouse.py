@@ -1,4 +1,9 @@
-"""The DuckDB warehouse: where it is, how to open it, and two SQL helpers.
+"""The DuckDB warehouse: where it is, how to open it, and the SQL helpers.
+
+No value or path is pasted into SQL text: values go in as parameters where DuckDB takes them,
+else through `sql_str`, the one quoting helper (settings, file paths of DuckDB's readers). A path
+handed to a reader goes through `literal_file`, because DuckDB's readers expand glob patterns
+(`*`, `?`, `[...]`) in a path: a data folder named `data[1]` or `*` must still name one file.
 
 Connections are short-lived and there is one writer at a time (see docs/architecture.md). The
 tables of the `raw`, `meta` and `quarantine` schemas are declared, created and migrated in
@@ -9,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +57,47 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
 def sql_str(value) -> str:
     """A SQL string literal (for the places DuckDB takes no parameter: file paths in read_csv, COPY)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+@contextlib.contextmanager
+def literal_file(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[str]:
+    """A SQL literal that makes DuckDB's readers (read_csv, read_parquet, parquet_metadata) read
+    exactly the file `path`, whatever characters its folders hold.
+
+    A path without glob characters is quoted as it is. Otherwise the folder goes into the
+    connection's `file_search_path` for the duration and the reader gets the bare file name (a
+    folder that also holds a comma, which that list setting cannot hold, is replaced by a hard link
+    or copy in a fresh temporary folder). The file's own name must be free of glob characters: the platform's readers only read files it named (raw
+    archive objects named by sha256, its own staging copies), never a sender's file name."""
+    path = Path(path)
+    if not GLOB_CHARACTERS & set(str(path)):
+        yield sql_str(path)
+        return
+    if GLOB_CHARACTERS & set(path.name):
+        raise ValueError(f"cannot name this file literally for DuckDB (glob characters in its own name): {path}")
+    if "," in str(path.parent):
+        # file_search_path is a comma-separated list: link (or copy) the file into a fresh folder
+        # of the system's temporary directory instead
+        with tempfile.TemporaryDirectory(prefix="dxmon-read-") as folder:
+            alias = Path(folder) / path.name
+            if GLOB_CHARACTERS & set(str(alias)):
+                raise ValueError(f"cannot name this file literally for DuckDB (glob characters in the temporary "
+                                 f"directory too): {path}")
+            try:
+                os.link(path, alias)
+            except OSError:
+                shutil.copyfile(path, alias)
+            yield sql_str(alias)
+        return
+    previous = con.execute("SELECT current_setting('file_search_path')").fetchone()[0]
+    con.execute(f"SET file_search_path = {sql_str(path.parent)}")
+    try:
+        yield sql_str(path.name)
+    finally:
+        con.execute(f"SET file_search_path = {sql_str(previous or '')}")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:

@@ -124,7 +124,9 @@ def load_archived_month(con: duckdb.DuckDBPyConnection, month: str, archive_dir:
             for path, source_id, sha, size, _, url in new_pages:
                 rows, rejected = counts.get(source_id, (0, 0))
                 con.execute(
-                    "INSERT INTO raw.ingested_sources VALUES (?, ?, ?, 'api_page', ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    "INSERT INTO raw.ingested_sources (source_id, extract_kind, period_month, source_type, location, "
+                    "original_location, sha256, size_bytes, row_count, rejected_count, loaded_at, superseded_at) "
+                    "VALUES (?, ?, ?, 'api_page', ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [source_id, kind.name, period, str(path), url, sha, size, rows, rejected, now],
                 )
                 report.rows_loaded += rows

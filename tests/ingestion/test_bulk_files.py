@@ -141,8 +141,14 @@ def test_unreadable_files_are_quarantined_with_a_reason_and_others_still_load(co
     report = ingest_landing_month(con, MONTH)
     actions = {f.path.split("/")[-1]: f for f in report.files}
     assert actions["complaints_ok.csv"].action == "loaded"
-    for name in ("dossiers_broken.csv.gz", "procedures_legacy.csv", "dossiers_nocol.csv", "notes.txt"):
+    rules = {"dossiers_broken.csv.gz": ("truncated_stream", "truncated gzip stream"),
+             "procedures_legacy.csv": ("not_utf8", "not UTF-8 text (byte 0xD0 on line 2"),
+             "dossiers_nocol.csv": ("missing_columns", "missing column(s) received_at"),
+             "notes.txt": ("unknown_file", "not a known extract file name")}
+    for name, (rule, cause) in rules.items():
         assert actions[name].action == "quarantined", name
+        # the reason starts with the cause, then names the file
+        assert actions[name].rule == rule and actions[name].reason.startswith(cause), actions[name].reason
         assert name in actions[name].reason
     assert "received_at" in actions["dossiers_nocol.csv"].reason
     files = con.execute("SELECT original_location, location, reason FROM quarantine.rejected_files").fetchall()

@@ -62,3 +62,29 @@ def test_the_input_kinds_are_the_quarantines_folders(data_root):
     assert all(quarantine_dir(k).parent == data_root / "quarantine" for k in INPUT_KINDS)
     with pytest.raises(ValueError, match="unknown input kind"):
         quarantine_dir("files")
+
+
+def test_handed_a_link_or_a_fifo_the_quarantine_copies_nothing_and_follows_nothing(con, tmp_path):
+    """`quarantine_file` copies only the regular file it was given (O_NOFOLLOW); a link or a FIFO
+    handed to it is recorded as refused (a reason file and a row), its target never read or moved."""
+    import os
+
+    outside = tmp_path / "elsewhere" / "secret.csv"
+    outside.parent.mkdir()
+    outside.write_bytes(b"private\n")
+    sent = tmp_path / "sent"
+    sent.mkdir()
+    link, fifo = sent / "dossiers_link.csv", sent / "dossiers_fifo.csv"
+    os.symlink(outside, link)
+    os.mkfifo(fifo)
+    for entry in (link, fifo):
+        done = quarantine_file(con, entry, input_kind=LANDING, period="2025-07", folder=("2025-07",),
+                               sha256="cd" * 32, rule="unreadable_file", reason="cannot be read")
+        assert done.location == done.reason_path and done.location.name.endswith(".reason.json")
+        assert done.record["rule"] == "not_a_regular_file" and done.record["details"] == {"copied": False}
+        assert done.record["reason"].endswith("(instead of unreadable_file: cannot be read)")
+    copies = [p for p in quarantine_dir(LANDING).rglob("*") if p.is_file() and not p.name.endswith(".reason.json")]
+    assert copies == []
+    assert outside.read_bytes() == b"private\n" and link.is_symlink() and fifo.is_fifo()
+    assert con.execute("SELECT count(*), min(rule), max(rule) FROM quarantine.rejected_files").fetchone() == (
+        2, "not_a_regular_file", "not_a_regular_file")

@@ -53,7 +53,17 @@ def test_an_older_warehouse_is_migrated_in_place_and_ends_with_the_declared_colu
                 "original_location VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, reason VARCHAR NOT NULL, "
                 "quarantined_at TIMESTAMP NOT NULL)")
     con.execute("INSERT INTO quarantine.rejected_files VALUES (DATE '2025-07-01', 'q', 'o', 's', 'why', now()::TIMESTAMP)")
+    # the registry before per-file reconciliation (migration 0003): no rows_read
+    con.execute("CREATE TABLE raw.ingested_sources (source_id VARCHAR PRIMARY KEY, extract_kind VARCHAR NOT NULL, "
+                "period_month DATE NOT NULL, source_type VARCHAR NOT NULL, location VARCHAR NOT NULL, "
+                "original_location VARCHAR, sha256 VARCHAR NOT NULL, size_bytes BIGINT NOT NULL, row_count BIGINT, "
+                "rejected_count BIGINT, loaded_at TIMESTAMP NOT NULL, superseded_at TIMESTAMP)")
+    con.execute("INSERT INTO raw.ingested_sources VALUES ('file:1', 'dossiers', DATE '2025-07-01', 'file', 'l', 'l', "
+                "'s', 1, 3, 0, now()::TIMESTAMP, NULL)")
     assert prepare_warehouse(con) == [m.id for m in MIGRATIONS]
+    assert columns(con, "raw.ingested_sources") == declared("raw.ingested_sources")
+    # loaded before the count was kept: unknown, not invented
+    assert con.execute("SELECT row_count, rows_read FROM raw.ingested_sources").fetchall() == [(3, None)]
     assert columns(con, "meta.dti_year_closures") == declared("meta.dti_year_closures")
     assert columns(con, "quarantine.rejected_files") == declared("quarantine.rejected_files")
     assert con.execute("SELECT year, code_version FROM meta.dti_year_closures").fetchall() == [(2022, None)]
