@@ -30,7 +30,10 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/dxmon demo run
 
-PYTEST := $(BIN)/python -m pytest tests -q --durations=15
+# -n auto: one pytest-xdist worker per core (each builds its own session fixtures; dbt parses once
+# under a lock, tests/conftest.py). DXMON_TEST_WORKERS=0 runs in one process, e.g. to debug.
+DXMON_TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest tests -q --durations=15 -n $(DXMON_TEST_WORKERS)
 
 test: setup
 	$(PYTEST) -m "not slow"
