@@ -50,6 +50,7 @@ class FileOutcome:
     rows: int = 0
     rejected_rows: int = 0
     reason: str | None = None
+    same_content_as: str | None = None  # not loaded: another current file holds the same bytes
 
 
 @dataclass
@@ -174,9 +175,16 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
     ).fetchone()
     if same_content:
         # The identical file under another name: its rows are already in; loading it twice
-        # would only create duplicates.
-        return FileOutcome(str(path), "unchanged", kind.name, source_id,
-                           reason=f"same content as {same_content[0]}")
+        # would only create duplicates. This file's own earlier version, if any, is replaced all
+        # the same (its rows would otherwise stay current beside the new content).
+        if previous:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"DELETE FROM raw.{kind.name} WHERE source_id = ?", [previous[0]])
+            con.execute("UPDATE raw.ingested_sources SET superseded_at = ? WHERE source_id = ?",
+                        [dt.datetime.now(), previous[0]])
+            con.execute("COMMIT")
+        return FileOutcome(str(path), "replaced" if previous else "unchanged", kind.name, source_id,
+                           reason=f"same content as {same_content[0]}", same_content_as=same_content[0])
     period = dt.date.fromisoformat(month + "-01")
     now = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
@@ -213,6 +221,16 @@ def ingest_landing_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthFil
     """Load every file in the month's landing folder."""
     prepare_warehouse(con)
     report = MonthFilesReport(month)
-    for path in list_landing_files(month):
+    paths = list_landing_files(month)
+    for path in paths:
         report.files.append(load_file(con, path, month))
+    # A file skipped because another file held the same bytes loses those rows when that other
+    # file is replaced later in the pass: such files are taken once more, so the month holds
+    # every current content whatever order the files arrived and were listed in.
+    if any(f.action in ("loaded", "replaced") for f in report.files):
+        for i, (path, outcome) in enumerate(zip(paths, report.files)):
+            if outcome.same_content_as:
+                again = load_file(con, path, month)
+                if not again.same_content_as:  # its bytes were no longer held: loaded now
+                    report.files[i] = again
     return report
