@@ -179,10 +179,14 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
         # the same (its rows would otherwise stay current beside the new content).
         if previous:
             con.execute("BEGIN TRANSACTION")
-            con.execute(f"DELETE FROM raw.{kind.name} WHERE source_id = ?", [previous[0]])
-            con.execute("UPDATE raw.ingested_sources SET superseded_at = ? WHERE source_id = ?",
-                        [dt.datetime.now(), previous[0]])
-            con.execute("COMMIT")
+            try:
+                con.execute(f"DELETE FROM raw.{kind.name} WHERE source_id = ?", [previous[0]])
+                con.execute("UPDATE raw.ingested_sources SET superseded_at = ? WHERE source_id = ?",
+                            [dt.datetime.now(), previous[0]])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         return FileOutcome(str(path), "replaced" if previous else "unchanged", kind.name, source_id,
                            reason=f"same content as {same_content[0]}", same_content_as=same_content[0])
     period = dt.date.fromisoformat(month + "-01")
