@@ -50,8 +50,8 @@ def source_key(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def versions(tmp_path_factory) -> dict[str, list[bytes]]:
-    """name -> every version's bytes, oldest first."""
+def versions(tmp_path_factory) -> tuple[dict[str, list[bytes]], list[str]]:
+    """name -> every version's bytes, oldest first; and the ids of the five resent dossiers."""
     out = tmp_path_factory.mktemp("demo")
     generate_demo(out, [MONTH], rows_per_month=3000, seed=11, file_months=[MONTH], api_months=[],
                   file_format="csv.gz")
@@ -76,7 +76,7 @@ def versions(tmp_path_factory) -> dict[str, list[bytes]]:
     for path in sorted(folder.iterdir()):
         if not path.name.startswith("dossiers_"):
             texts[path.name] = [path.read_bytes()]
-    return texts
+    return texts, [r[header.index("dossier_id")] for r in resend]
 
 
 def arrivals(seed: int, texts: dict[str, list[bytes]]) -> list[list[tuple[str, int]]]:
@@ -120,9 +120,10 @@ def base(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def clean(base, versions, reference_warehouse, definitions) -> dict:
     """The final files, loaded at once by one `dxmon run`."""
+    texts, _ = versions
     root = new_root(base, "clean", reference_warehouse)
-    for name, texts in versions.items():
-        deliver(root, versions, name, len(texts) - 1)
+    for name, file_versions in texts.items():
+        deliver(root, texts, name, len(file_versions) - 1)
     run(root)
     return {"published": published_digest(root), "raw": raw_digest(root)}
 
@@ -134,22 +135,25 @@ def test_random_arrival_order_publishes_the_marts_of_a_clean_load(base, versions
     from ingestion.core.warehouse import connect
     from ingestion.landing.loading import ingest_landing_month
 
+    texts, resend_ids = versions
     root = new_root(base, f"seed-{seed}", reference_warehouse)
     monkeypatch.setenv("DXMON_DATA_DIR", str(root))
     monkeypatch.setenv("DXMON_WAREHOUSE", str(root / "warehouse" / "dxmon.duckdb"))
     monkeypatch.delenv("DXMON_LANDING_DIR", raising=False)
-    resend_source = f"file:{MONTH}:dossiers:{source_key(versions['dossiers_part1.csv'][0])}"
+    resend_source = f"file:{MONTH}:dossiers:{source_key(texts['dossiers_part1.csv'][0])}"
     flagged, corrected = [], False
-    for batch in arrivals(seed, versions):
+    for batch in arrivals(seed, texts):
         for name, version in batch:
-            deliver(root, versions, name, version)
+            deliver(root, texts, name, version)
             corrected |= (name, version) == ("dossiers_part1.csv", 1)
         with connect() as con:  # what a run does with the month before its dbt build
             ingest_landing_month(con, MONTH)
             recompute_cross_row_rules(con, PERIOD)
+            # (the demo plants duplicates of its own: only the resent dossiers count here)
             flagged.append((corrected, con.execute(
                 "SELECT count(*) FROM raw.dossiers WHERE rejection_rule = 'duplicate_key' "
-                "AND rejection_reason LIKE '%first seen in ' || ? || ' row %'", [resend_source]).fetchone()[0]))
+                "AND rejection_reason LIKE '%first seen in ' || ? || ' row %' AND dossier_id IN (SELECT unnest(?))",
+                [resend_source, resend_ids]).fetchone()[0]))
     # dossiers_part2's five rows were flagged against the resend, and freed by its correction
     assert max(n for was_corrected, n in flagged if not was_corrected) == 5
     assert flagged[-1] == (True, 0)
