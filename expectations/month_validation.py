@@ -281,21 +281,34 @@ def profile_for(con, spec: SuiteSpec, month: str) -> pd.DataFrame:
     raise ValueError(f"no profile for suite {spec.name}")
 
 
+def recompute_cross_row_rules(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, int]:
+    """The month's cross-row rules recomputed over its current sources (expectations/row_rules.py:
+    a replaced file leaves no stale flag), then each source's rejected count made true again;
+    one transaction, so a crash leaves the month as it was before. Rows rejected per rule."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rejections = apply_cross_row_rules(con, period)
+        for kind in EXTRACT_KINDS.values():
+            con.execute(
+                f"""UPDATE raw.ingested_sources s SET rejected_count = c.rejected
+                    FROM (SELECT source_id, count(rejection_rule) AS rejected FROM raw.{kind.name}
+                          WHERE period_month = CAST(? AS DATE) GROUP BY source_id) c
+                    WHERE s.source_id = c.source_id AND s.rejected_count IS DISTINCT FROM c.rejected""",
+                [period],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return rejections
+
+
 def validate_month(con: duckdb.DuckDBPyConnection, month: str, run_id: str = "manual",
                    root: Path | None = None) -> MonthValidation:
     """Apply cross-row rules, run every suite on the month's profiles, record the results."""
     prepare_warehouse(con)
     period = month + "-01" if len(month) == 7 else month
-    rejections = apply_cross_row_rules(con, period)
-    # Keep each source's rejected count true after the cross-row rules.
-    for kind in EXTRACT_KINDS.values():
-        con.execute(
-            f"""UPDATE raw.ingested_sources s SET rejected_count = c.rejected
-                FROM (SELECT source_id, count(rejection_rule) AS rejected FROM raw.{kind.name}
-                      WHERE period_month = CAST(? AS DATE) GROUP BY source_id) c
-                WHERE s.source_id = c.source_id""",
-            [period],
-        )
+    rejections = recompute_cross_row_rules(con, period)
     root = root or quality_dir()
     root.mkdir(parents=True, exist_ok=True)
     context = gx_context(str(root))

@@ -8,7 +8,9 @@ through pandas; Great Expectations then validates the profile of each batch (see
   required field, a value that cannot be read as its type, a value outside its allowed set, and a
   few single-row consistency rules per extract kind;
 * cross-row rules, evaluated after all sources of a month are loaded (`apply_cross_row_rules`):
-  duplicate keys, unit codes not valid in the month, status times before the dossier's reception.
+  duplicate keys, unit codes not valid in the month, status times before the dossier's reception;
+  recomputed from scratch over the month's current sources at every validation, so the month's
+  state equals a clean load of its current files whatever order their versions arrived in.
 
 The first rule a row breaks is recorded in `rejection_rule` with a message naming the field and
 the offending value in `rejection_reason`; the original values are kept as JSON in `raw_record`.
@@ -428,24 +430,59 @@ FROM judged
 
 # ---------------------------------------------------------------------------------------------
 # Cross-row rules, run once per month after every source of the month is loaded.
+#
+# A month's state must equal a clean load of its current sources, whatever order their versions
+# arrived in. A cross-row rejection depends on other rows (the first occurrence of a key, the
+# dossier's reception, the unit registry), so it is never kept from one validation to the next:
+# `apply_cross_row_rules` first clears every cross-row rejection of the month (the rows return
+# to the state their own load gave them: a row rejected by a per-row rule keeps that rejection,
+# since cross-row rules only judge rows no per-row rule rejected), then applies the rules again
+# over the month's current rows, all in one transaction. A replaced or removed file therefore
+# leaves no stale flag on the rows of the other files.
 
 UNIT_ATTRIBUTION_TABLE = "intermediate.int_unit_codes_attributed"
 TIMELINE_CONFLICTS = "dxmon_timeline_conflicts"  # a temporary table of the month's validation
 
 
-def _reject_sql(table: str, where: str, rule: str, message_sql: str) -> str:
-    """UPDATE statement rejecting rows of `table` (aliased t) selected by `where`."""
+def cross_row_rule_names(kind: ExtractKind) -> tuple[str, ...]:
+    """The rules `cross_row_rule_statements` applies to `kind`, in order. No per-row rule of the
+    same kind may carry one of these names (tests/reliability/test_reruns_cross_row.py checks):
+    clearing them is how the month's cross-row state is recomputed."""
+    timeline = ("completed_before_received",) if kind.name in ("dossiers", "dossier_status_history") else ()
+    return ("unit_not_valid_in_period", *timeline, "duplicate_key")
+
+
+def _record_sql(kind: ExtractKind) -> str:
+    """The row's contract values as JSON text, as a rejected row keeps them in `raw_record`
+    (without the bookkeeping columns, so the record does not depend on when the row was loaded)."""
+    return "to_json(struct_pack(" + ", ".join(
+        f"{_q(f.name)} := CAST(t.{_q(f.name)} AS VARCHAR)" for f in kind.fields) + "))"
+
+
+def _reject_sql(kind: ExtractKind, where: str, rule: str, message_sql: str) -> str:
+    """UPDATE statement rejecting rows of the kind's raw table (aliased t) selected by `where`."""
     return f"""
-UPDATE {table} AS t SET
+UPDATE raw.{kind.name} AS t SET
   rejection_rule = '{rule}',
   rejection_reason = {message_sql},
-  raw_record = to_json(t)
+  raw_record = {_record_sql(kind)}
 WHERE t.rejection_rule IS NULL AND {where}
 """
 
 
+def clear_cross_row_rejections_sql(kind: ExtractKind, period_month: str) -> str:
+    """UPDATE returning every row of the month that a cross-row rule rejected to the state its
+    own load gave it (accepted: no rule, no reason, no record)."""
+    return f"""
+UPDATE raw.{kind.name} SET rejection_rule = NULL, rejection_reason = NULL, raw_record = NULL
+WHERE period_month = DATE '{period_month}' AND rejection_rule IN {_sql_list(cross_row_rule_names(kind))}
+"""
+
+
 def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: str) -> list[tuple[str, str]]:
-    """(rule name, SQL) pairs, in order, for one kind and month."""
+    """(rule name, SQL) pairs, in order, for one kind and month. They judge only rows that no
+    rule rejected yet: run them after `clear_cross_row_rejections_sql` (as
+    `apply_cross_row_rules` does) so the outcome does not depend on earlier validations."""
     table = f"raw.{kind.name}"
     month = f"DATE '{period_month}'"
     stmts: list[tuple[str, str]] = []
@@ -453,7 +490,7 @@ def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: 
     stmts.append((
         "unit_not_valid_in_period",
         _reject_sql(
-            table,
+            kind,
             # the month's valid codes are a few hundred: a NOT IN list is a filter on the scan
             # (the correlated NOT EXISTS took 18 s over 10 M dossiers)
             f"t.period_month = {month} AND t.{unit} IS NOT NULL AND t.{unit} NOT IN ("
@@ -471,7 +508,7 @@ def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: 
         stmts.append((
             "completed_before_received",
             _reject_sql(
-                table,
+                kind,
                 f"t.period_month = {month} AND t.dossier_id IN (SELECT dossier_id FROM {TIMELINE_CONFLICTS}) "
                 f"AND t.status_at < (SELECT c.last_received_at FROM {TIMELINE_CONFLICTS} c "
                 f"WHERE c.dossier_id = t.dossier_id)",
@@ -484,7 +521,7 @@ def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: 
         stmts.append((
             "completed_before_received",
             _reject_sql(
-                table,
+                kind,
                 f"t.period_month = {month} AND t.dossier_id IN (SELECT dossier_id FROM {TIMELINE_CONFLICTS}) "
                 f"AND t.received_at > (SELECT c.first_status_at FROM {TIMELINE_CONFLICTS} c "
                 f"WHERE c.dossier_id = t.dossier_id)",
@@ -493,7 +530,10 @@ def cross_row_rule_statements(kind: ExtractKind, period_month: str, unit_table: 
                 "' is after a later status of the dossier (see dossier_status_history)'",
             ),
         ))
-    # Duplicates last: the first valid occurrence (by source and row) stays, later ones go.
+    # Duplicates last: the first valid occurrence stays, later ones go. "First" is by source id,
+    # then row: a file's source id is made of its kind and sha256, a page's of its number and
+    # sha256, never of when it arrived, so the row that stays is the same whatever order the
+    # month's files came in, and the same as in a clean load of them.
     key_cols = ", ".join(kind.key)
     stmts.append((
         "duplicate_key",
@@ -502,7 +542,7 @@ UPDATE {table} AS t SET
   rejection_rule = 'duplicate_key',
   rejection_reason = 'duplicate of {key_cols} = ' || d.key_text || ' first seen in ' || d.first_source
                      || ' row ' || CAST(d.first_row AS VARCHAR),
-  raw_record = to_json(t)
+  raw_record = {_record_sql(kind)}
 FROM (
   SELECT source_id, source_row, key_text, first_source, first_row FROM (
     SELECT source_id, source_row,
@@ -517,12 +557,14 @@ FROM (
       GROUP BY {key_cols} HAVING count(*) > 1
     ) AS dup_keys USING ({key_cols})
     WHERE period_month = {month} AND rejection_rule IS NULL
+    -- (source_id, source_row) is unique within a month: a total order, no ties in the window
     WINDOW w AS (PARTITION BY {key_cols} ORDER BY source_id, source_row)
   ) WHERE occurrence > 1
 ) AS d
 WHERE t.period_month = {month} AND t.source_id = d.source_id AND t.source_row = d.source_row
 """,
     ))
+    assert tuple(name for name, _ in stmts) == cross_row_rule_names(kind)
     return stmts
 
 
@@ -548,14 +590,18 @@ GROUP BY d.dossier_id
 
 
 def apply_cross_row_rules(con, period_month: str, unit_table: str = UNIT_ATTRIBUTION_TABLE) -> dict[str, int]:
-    """Apply every cross-row rule for one month; returns rows rejected per kind and rule."""
+    """Recompute every cross-row rule of one month over its current rows: clear the month's
+    cross-row rejections, then apply the rules again. Returns the rows each rule rejects, per
+    kind and rule: the month's whole cross-row state, not the change. Run it inside one
+    transaction (`expectations.month_validation.recompute_cross_row_rules` does), so a crash
+    half-way leaves the month's flags as they were."""
     rejected: dict[str, int] = {}
-    con.execute(timeline_conflicts_sql(period_month))
-    try:
-        for kind in EXTRACT_KINDS.values():
-            for rule, sql in cross_row_rule_statements(kind, period_month, unit_table):
-                count = con.execute(sql).fetchone()[0]
-                rejected[f"{kind.name}.{rule}"] = rejected.get(f"{kind.name}.{rule}", 0) + int(count or 0)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {TIMELINE_CONFLICTS}")
+    for kind in EXTRACT_KINDS.values():
+        con.execute(clear_cross_row_rejections_sql(kind, period_month))
+    con.execute(timeline_conflicts_sql(period_month))  # a temporary table (rolled back with a failure)
+    for kind in EXTRACT_KINDS.values():
+        for rule, sql in cross_row_rule_statements(kind, period_month, unit_table):
+            count = con.execute(sql).fetchone()[0]
+            rejected[f"{kind.name}.{rule}"] = rejected.get(f"{kind.name}.{rule}", 0) + int(count or 0)
+    con.execute(f"DROP TABLE IF EXISTS {TIMELINE_CONFLICTS}")
     return rejected

@@ -25,7 +25,7 @@
             results.*,
             first_value(results.run_id) over (
                 partition by results.period_month
-                order by results.validated_at desc
+                order by results.validated_at desc, results.run_id desc
             ) as latest_run_id
         from {{ ref('stg_audit_meta__validation_results') }} as results
         where results.index_name = '{{ index_name }}'

@@ -180,14 +180,34 @@
     }) }}
 {% endmacro %}
 
-{#- The aggregate of one measure over the rows of its entity (not for derived measures). -#}
+{#- The aggregate of one measure over the rows of its entity (not for derived measures). Exact:
+    a count, or for a `summed` measure an exact DECIMAL total (macros/types.sql), which
+    service_measure_rollup sums again and service_measure_value makes a double at the end. -#}
 {% macro service_measure_aggregate(measure) -%}
     {%- if measure.summed -%}
-        {{ dxmon.exact_sum('case when ' ~ measure.predicate ~ ' then ' ~ measure.summed ~ ' else 0 end') }}
+        {{ dxmon.exact_total('case when ' ~ measure.predicate ~ ' then ' ~ measure.summed ~ ' else 0 end') }}
     {%- elif measure.predicate == 'true' -%}
         count(*)
     {%- else -%}
         sum(case when {{ measure.predicate }} then 1 else 0 end)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The sum of subtotals of one measure (the back-cast basis): exact, as the subtotals are. -#}
+{% macro service_measure_rollup(measure, column) -%}
+    {%- if measure.summed -%}
+        {{ dxmon.exact_total(column) }}
+    {%- else -%}
+        sum({{ column }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A measure's value as the measures table carries it: an exact total becomes a double. -#}
+{% macro service_measure_value(measure, column) -%}
+    {%- if measure.summed -%}
+        cast({{ column }} as {{ dxmon.type_double() }})
+    {%- else -%}
+        {{ column }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -9,10 +9,32 @@
     double precision
 {%- endmacro %}
 
-{#- A sum of floating-point values that does not depend on row order. Parallel aggregation adds
-    doubles in a different order on each run, so the last bits of a total could change between
-    two runs on the same input; rankings must be reproducible to the byte. Summing in exact
-    DECIMAL (12 decimals, far below the published 2 or 4) and casting back removes that. -#}
+{#- Exact sums, so that a rerun gives marts identical to the last bit. Floating-point addition is
+    not associative: parallel aggregation adds doubles in an order that depends on how the rows
+    reached each thread (the window of months built, where a killed run stopped, the number of
+    threads), so the last bits of a total could change between two runs on the same input
+    ((a + b) + c differs from a + (b + c) in the last digit). Summing in exact DECIMAL (12
+    decimals, far below the published 2 or 4) makes the total independent of the order:
+      type_exact()        the exact type: decimal(38, 12) (numeric(38, 12) on Postgres and
+                          Snowflake, bignumeric on BigQuery through a dispatch when needed)
+      exact_total(x)      the exact sum, kept exact (to be summed again: a roll-up of subtotals,
+                          such as the back-cast basis of the service measures)
+      exact_sum(x)        the exact sum cast back to a double, for the measure and point columns
+    Counts need none of this (integer sums are exact); a sum of doubles always goes through one
+    of them (unit test test_int_service_measures_aggregated_sums_are_exact; the marts of a run
+    killed and resumed are compared to the bit in tests/reliability/test_reruns_kill.py). -#}
+{% macro type_exact() -%}
+    {{ return(adapter.dispatch('type_exact', 'dxmon')()) }}
+{%- endmacro %}
+
+{% macro default__type_exact() -%}
+    decimal(38, 12)
+{%- endmacro %}
+
+{% macro exact_total(expression) -%}
+    sum(cast({{ expression }} as {{ dxmon.type_exact() }}))
+{%- endmacro %}
+
 {% macro exact_sum(expression) -%}
-    cast(sum(cast({{ expression }} as decimal(38, 12))) as {{ dxmon.type_double() }})
+    cast({{ dxmon.exact_total(expression) }} as {{ dxmon.type_double() }})
 {%- endmacro %}

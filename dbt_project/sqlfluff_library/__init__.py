@@ -105,6 +105,7 @@ dbt = SimpleNamespace(
 
 _DISPATCHED = {
     "type_double": lambda: "double precision",
+    "type_exact": lambda: "decimal(38, 12)",
     "day_of_week": lambda date_expression: f"extract(dow from {date_expression})",
 }
 adapter = SimpleNamespace(
@@ -114,5 +115,7 @@ adapter = SimpleNamespace(
 # the project's own namespace, for the macros called as dxmon.<macro>()
 dxmon = SimpleNamespace(
     type_double=_DISPATCHED["type_double"],
+    type_exact=_DISPATCHED["type_exact"],
+    exact_total=lambda expression: f"sum(cast({expression} as decimal(38, 12)))",
     exact_sum=lambda expression: f"cast(sum(cast({expression} as decimal(38, 12))) as double precision)",
 )

@@ -84,6 +84,7 @@ class FileOutcome:
     reason: str | None = None
     rule: str | None = None  # the quarantine rule of a quarantined or refused file
     rows_read: int | None = None  # data rows the reader counted: rows_read == rows when loaded
+    same_content_as: str | None = None  # not loaded: another current file holds the same bytes
 
 
 @dataclass
@@ -257,9 +258,20 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, month: str) -> FileOut
     ).fetchone()
     if same_content:
         # The identical file under another name: its rows are already in; loading it twice
-        # would only create duplicates.
-        return FileOutcome(str(path), UNCHANGED, kind.name, source_id,
-                           reason=f"same content as {same_content[0]}")
+        # would only create duplicates. This file's own earlier version, if any, is replaced all
+        # the same (its rows would otherwise stay current beside the new content).
+        if previous:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"DELETE FROM raw.{kind.name} WHERE source_id = ?", [previous[0]])
+                con.execute("UPDATE raw.ingested_sources SET superseded_at = ? WHERE source_id = ?",
+                            [dt.datetime.now(), previous[0]])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return FileOutcome(str(path), REPLACED if previous else UNCHANGED, kind.name, source_id,
+                           reason=f"same content as {same_content[0]}", same_content_as=same_content[0])
     staged = staging_dir() / f"{sha}.utf8.csv"
     try:
         return _load(con, path, month, sha, kind, source_id, previous, archived.path, staged, limits)
@@ -347,6 +359,16 @@ def ingest_landing_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthFil
     files, refused = scan_folder(folder)
     for path, problem in refused:
         report.files.append(_refuse(con, _absolute(path), month, problem))
+    first = len(report.files)  # the outcomes of `files`, in order, start here
     for path in files:
         report.files.append(load_file(con, path, month))
+    # A file skipped because another file held the same bytes loses those rows when that other
+    # file is replaced later in the pass: such files are taken once more, so the month holds
+    # every current content whatever order the files arrived and were listed in.
+    if any(f.action in (LOADED, REPLACED) for f in report.files):
+        for i, path in enumerate(files, start=first):
+            if report.files[i].same_content_as:
+                again = load_file(con, path, month)
+                if not again.same_content_as:  # its bytes were no longer held: loaded now
+                    report.files[i] = again
     return report

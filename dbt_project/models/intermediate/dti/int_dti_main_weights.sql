@@ -19,7 +19,7 @@ supplements as (
             supplements.*,
             row_number() over (
                 partition by methodology_version, level, indicator_code
-                order by loaded_at desc
+                order by loaded_at desc, supplement_source asc, max_points asc  -- a total order
             ) as recency
         from {{ ref('stg_dti_weights__supplements') }} as supplements
     ) as numbered

@@ -57,7 +57,8 @@ candidates as (
         submissions.report_date,
         row_number() over (
             partition by contexts.context_key, submissions.year, submissions.level, submissions.unit_code
-            order by submissions.submission_version desc, submissions.received_at desc
+            order by submissions.submission_version desc, submissions.received_at desc,
+                submissions.submission_id desc  -- a total order
         ) as recency
     from contexts
     inner join submissions

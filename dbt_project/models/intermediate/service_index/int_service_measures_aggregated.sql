@@ -5,6 +5,9 @@
 --                           latest successor, so a series crossing the 2025 mergers stays
 --                           continuous. Numerators and denominators are summed, never ratios
 --                           or scores; the derived measures are computed after the sum.
+-- Every sum is exact (counts are integers; a `summed` measure stays DECIMAL through both sums,
+-- macros/types.sql exact_total, and becomes a double at the end), so the totals do not depend on
+-- the order rows reach the aggregate: a rerun gives the same bits.
 -- The measures, their predicates and what each counts: macros/service_measures.sql (the
 -- auditors' lineage counts the same predicates).
 {%- set measures = service_measure_definitions() %}
@@ -75,7 +78,8 @@ backcast as (
         unit_attribution.backcast_unit_code as unit_code,
         as_reported.unit_level,
         {%- for measure in additive_measures %}
-        sum(as_reported.{{ measure.code }}) as {{ measure.code }}{{ ',' if not loop.last }}
+        {{ service_measure_rollup(measure, 'as_reported.' ~ measure.code) }}
+            as {{ measure.code }}{{ ',' if not loop.last }}
         {%- endfor %}
     from as_reported
     inner join unit_attribution
@@ -113,7 +117,19 @@ derived as (
 
 final as (
 
-    select * from derived
+    -- the exact totals of the `summed` measures become doubles only now, after both sums
+    select
+        unit_basis,
+        period_month,
+        unit_code,
+        unit_level,
+        {%- for measure in additive_measures %}
+        {{ service_measure_value(measure, measure.code) }} as {{ measure.code }},
+        {%- endfor %}
+        {%- for measure in measures | selectattr('derived') %}
+        {{ measure.code }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from derived
 
 )
 

@@ -105,7 +105,7 @@ backcast_units as (
         successor_unit_code as backcast_unit_code,
         row_number() over (
             partition by reported_unit_code
-            order by chain_depth desc
+            order by chain_depth desc, successor_unit_code asc  -- a total order: the same pick every run
         ) as depth_rank
     from successors
 
@@ -124,7 +124,7 @@ candidates as (
         coalesce(successors.crosswalk, 'self') as attribution,
         row_number() over (
             partition by units_by_month.period_month, successors.reported_unit_code
-            order by successors.chain_depth
+            order by successors.chain_depth, units_by_month.unit_code  -- a total order
         ) as candidate_rank
     from successors
     inner join units_by_month

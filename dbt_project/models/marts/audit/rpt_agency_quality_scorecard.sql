@@ -116,7 +116,7 @@ quality as (
         string_agg(extract_kind || ' [' || rejections_by_rule || ']', '; ' order by extract_kind)
             as rejections_by_rule,
         bool_or(is_flagged_by_validation) as is_flagged_by_validation,
-        string_agg(flagged_by_checks, '; ') as flagged_by_checks
+        string_agg(flagged_by_checks, '; ' order by extract_kind) as flagged_by_checks
     from by_unit
     group by 1, 2
 

@@ -29,7 +29,8 @@ flagged_units as (
     select
         history.period_month,
         replace(flagged.unit_id, 'unit:', '') as reported_unit_code,
-        string_agg(distinct history.suite_or_test || ': ' || history.expectation, '; ') as flagged_by_checks
+        string_agg(distinct history.suite_or_test || ': ' || history.expectation, '; '
+            order by history.suite_or_test || ': ' || history.expectation) as flagged_by_checks
     from history
     inner join latest_runs
         on latest_runs.run_id = history.run_id

@@ -182,7 +182,7 @@ pivoted as (
         {{ exact_sum('case when decision_group_no = ' ~ group_no ~ ' then points end') }}
             as group_{{ group_no }}_points,
         {%- endfor %}
-        sum(case when points is not null then max_points end) as applicable_max_points,
+        {{ exact_sum('case when points is not null then max_points end') }} as applicable_max_points,
         {{ exact_sum('points') }} as total_score_unrounded
     from scored_grouped
     group by 1, 2, 3

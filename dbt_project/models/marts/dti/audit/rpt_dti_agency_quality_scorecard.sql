@@ -78,7 +78,7 @@ latest_accepted as (
     from files
     where is_accepted
     qualify row_number() over (partition by year, folder_unit_code
-        order by submission_version desc, received_at desc) = 1
+        order by submission_version desc, received_at desc, submission_id desc) = 1
 
 ),
 
