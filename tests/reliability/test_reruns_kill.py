@@ -122,18 +122,20 @@ def _ignored(column: str, data_type: str) -> bool:
     return "TIMESTAMP" in data_type.upper() or column.endswith("run_id") or column in ("run_ids",)
 
 
-def table_digest(con, qualified: str, root: Path) -> tuple[int, str]:
+def table_digest(con, qualified: str, root: Path, skip: frozenset[str] = frozenset()) -> tuple[int, str]:
     """(rows, sha256 of the sorted rows). repr keeps every bit of a double (its shortest
     round-trip form); the data folder's own path (each run compared has its own) reads <root>."""
     columns = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {qualified}").fetchall()]
-    kept = [name for name, data_type in columns if not _ignored(name, data_type)]
+    kept = [name for name, data_type in columns if not _ignored(name, data_type) and name not in skip]
     rows = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in kept)} FROM {qualified}").fetchall()
     text = "\n".join(sorted(repr(r).replace(str(root), "<root>") for r in rows))
     return len(rows), hashlib.sha256(text.encode()).hexdigest()
 
 
-def published_digest(root: Path) -> dict[str, tuple[int, str]]:
-    """(rows, sha256 of the sorted rows) of every table of the published database."""
+def published_digest(root: Path, skip: dict[str, frozenset[str]] | None = None) -> dict[str, tuple[int, str]]:
+    """(rows, sha256 of the sorted rows) of every table of the published database; `skip`: table
+    -> columns left out (a measure of the history of the inputs, when that history differs)."""
+    skip = skip or {}
     path = root / "published" / "dxmon_published.duckdb"
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [r[0] for r in con.execute(
@@ -141,18 +143,20 @@ def published_digest(root: Path) -> dict[str, tuple[int, str]]:
         # rpt_data_quality_runs is the record of the runs themselves (one row per run, month and
         # check source, built before the run's own audit tests are recorded): every rerun adds
         # its run to it by design, so it is the one published table left out
-        return {table: table_digest(con, table, root) for table in tables if table != "rpt_data_quality_runs"}
+        return {table: table_digest(con, table, root, skip.get(table, frozenset()))
+                for table in tables if table != "rpt_data_quality_runs"}
 
 
-def raw_digest(root: Path) -> dict[str, tuple[int, str]]:
-    """The month's raw rows (accepted and rejected, with rule and reason) and current sources."""
+def raw_digest(root: Path, current_only: bool = False) -> dict[str, tuple[int, str]]:
+    """The month's raw rows (accepted and rejected, with rule and reason) and the registry of
+    sources (every version, or the current ones only: replaced versions are history)."""
     with duckdb.connect(str(root / "warehouse" / "dxmon.duckdb"), read_only=True) as con:
         digest = {}
         for kind in ("dossiers", "dossier_status_history", "procedures", "complaints"):
             digest[kind] = table_digest(con, f"raw.{kind}", root)
         digest["sources"] = table_digest(
             con, "(SELECT source_id, sha256, row_count, rejected_count, superseded_at IS NULL AS current "
-                 "FROM raw.ingested_sources)", root)
+                 "FROM raw.ingested_sources" + (" WHERE superseded_at IS NULL)" if current_only else ")"), root)
     return digest
 
 
