@@ -156,6 +156,7 @@ def test_rebuilding_one_month_is_idempotent(warehouse):
     assert warehouse.snapshot() == warehouse.first_build
 
 
+@pytest.mark.slow  # a second full rebuild; make test keeps the one-month rebuild, the slow tier the kill -9 reruns
 def test_rebuilding_a_range_is_idempotent(warehouse):
     warehouse.build("2025-06-01", "2025-08-01", by_vars=True)
     assert warehouse.snapshot() == warehouse.first_build

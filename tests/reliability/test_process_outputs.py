@@ -208,6 +208,7 @@ while time.monotonic() < deadline:
         print(json.dumps({"tables": len(tables), "run": run, "scores": scores, "facts": facts}), flush=True)
     except Exception as exc:
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+    time.sleep(0.02)  # a steady reader, not a flood of lines
 """
 
 
@@ -217,16 +218,22 @@ def test_a_reader_of_the_published_copy_during_publications_always_sees_one_whol
     first = publish(run_id="publish-1")
     with duckdb.connect(str(first.database), read_only=True) as pub:
         expected_tables = pub.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(first.database), "1000"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        for i in range(2, 7):
-            with connect() as con:
-                month_marts(con, score=float(i), texts=["Hà Nội"])
-            publish(run_id=f"publish-{i}")
-    finally:
-        reader.terminate()
-        out, _ = reader.communicate(timeout=30)
+    # the reader writes to a file, not a pipe: a full pipe would stop it reading while we publish
+    reads = odd_root / "reader.jsonl"
+    with open(reads, "w", encoding="utf-8") as sink:
+        reader = subprocess.Popen([sys.executable, "-c", READER, str(first.database), "1000"], cwd=ROOT,
+                                  stdout=sink, text=True)
+        try:
+            for i in range(2, 7):
+                with connect() as con:
+                    month_marts(con, score=float(i), texts=["Hà Nội"])
+                publish(run_id=f"publish-{i}")
+        finally:
+            reader.kill()
+            reader.wait(timeout=60)
+    out = reads.read_text(encoding="utf-8")
+    if not out.endswith("\n"):  # killed while writing its last line
+        out = out[:out.rfind("\n") + 1]
     seen = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert len(seen) >= 5, seen
     assert [s for s in seen if "error" in s] == []
