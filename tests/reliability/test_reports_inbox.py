@@ -12,8 +12,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from ingestion.core.quarantine import quarantine_root
 from ingestion.core.raw_archive import raw_archive_dir
 from ingestion.reports.intake import ingest_inbox
@@ -28,21 +26,9 @@ from tests.reliability.reports_helpers import (
     csv_report,
     drop,
     good_reports,
-    open_warehouse,
     outcome,
     template_bytes,
 )
-
-
-@pytest.fixture
-def con(data_root, dti_catalogue):
-    with open_warehouse() as connection:
-        yield connection
-
-
-@pytest.fixture
-def inbox(data_root) -> Path:
-    return data_root / "inbox"
 
 
 def archived_objects() -> set[str]:

@@ -29,23 +29,11 @@ from tests.reliability.reports_helpers import (
     drop,
     good_reports,
     numbered_rows,
-    open_warehouse,
     repeated_rows,
     sheet_part,
     template_bytes,
     write_xlsx_with_rows,
 )
-
-
-@pytest.fixture
-def con(data_root, dti_catalogue):
-    with open_warehouse() as connection:
-        yield connection
-
-
-@pytest.fixture
-def inbox(data_root) -> Path:
-    return data_root / "inbox"
 
 # On two shared cores, a breach must still be reported well within this (the bomb ran
 # for minutes).
