@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.core.files import sha256_of
+from ingestion.core.gate_rule import GATE_BASIS_SQL, STALE_OVERRIDE_SQL
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, sql_str, table_exists
 from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
@@ -47,19 +48,8 @@ from publication.published_marts import DTI_YEAR, MONTH, published_marts
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
 # the DTI's year, None = not gated: reference data and quality reports, which say why a period
 # was withheld), are declared once in the marts' dbt YAML (publication/published_marts.py).
-# The gate's rule, its one definition, in SQL over a status `s` (is_publishable,
-# blocking_failures; NULL when the period was never validated) and its latest override `o`
-# (override_id, overridden_checks; NULL when there is none): published when the checks passed, or
-# on an override that names exactly the current failures. Publication runs it over every period
-# (GATE_SQL); gate_basis() runs it through DuckDB on one period's values (explain, audit packs).
-GATE_BASIS_SQL = """CASE WHEN s.is_publishable THEN 'checks_passed'
-                    WHEN s.is_publishable IS NOT NULL
-                         AND o.overridden_checks = coalesce(s.blocking_failures, '') THEN 'override'
-                    ELSE 'withheld' END"""
-# an override that no longer covers the period's failures (they changed after it was recorded)
-STALE_OVERRIDE_SQL = """CASE WHEN NOT coalesce(s.is_publishable, false) AND o.override_id IS NOT NULL
-                         AND o.overridden_checks <> coalesce(s.blocking_failures, '')
-                    THEN o.override_id END"""
+# The gate's rule (ingestion/core/gate_rule.py, its one definition) over every period (GATE_SQL);
+# gate_basis() runs it through DuckDB on one period's values (explain, audit packs).
 GATE_SQL = f"""{GATE_BASIS_SQL} AS publication_basis,
                {STALE_OVERRIDE_SQL} AS stale_override_id"""
 DTI_NOT_VALIDATED = "not validated: run the monthly_dti job (dxmon dti run) to check the year's reports"

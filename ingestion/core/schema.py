@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ingestion.core.extract_contract import EXTRACT_KINDS, PROVENANCE_COLUMNS
+from ingestion.core.gate_rule import GATE_BASIS_SQL
 
 SCHEMAS = ("raw", "quarantine", "meta")
 
@@ -183,6 +184,131 @@ TABLES: tuple[Table, ...] = (
               _c("source", "VARCHAR", "NOT NULL"),
               _c("loaded_at", "TIMESTAMP", "NOT NULL"),
           )),
+    # --- KPI tracking (docs/kpi_tracking.md) -------------------------------------------------------
+    Table("raw.kpi_submissions", "ingestion/kpi/reports/intake.py", "one row per agency KPI report file received", (
+        _c("submission_id", "VARCHAR", "PRIMARY KEY", "kpi:<period>:<folder unit>:<sha256[:16]>"),
+        _c("period", "VARCHAR", "NOT NULL", "from the folder kpi_inbox/<period>/: YYYY-MM, YYYY-Qn or YYYY"),
+        _c("period_start", "DATE", "NOT NULL", "first day of the period"),
+        _c("period_end", "DATE", "NOT NULL", "last day of the period"),
+        _c("folder_unit_code", "VARCHAR", "NOT NULL", "the folder the file was submitted to"),
+        _c("unit_code", "VARCHAR", "", "read inside the file (NULL if unreadable)"),
+        _c("level", "VARCHAR", "", "province / ministry"),
+        _c("report_period", "VARCHAR", "", "read inside the file"),
+        _c("report_date", "DATE", "", "read inside the file"),
+        _c("version", "INTEGER", "NOT NULL", "1, 2, ... per (period, folder_unit_code), order of receipt"),
+        _c("received_at", "TIMESTAMP", "NOT NULL"),
+        _c("inbox_path", "VARCHAR", "NOT NULL"),
+        _c("archived_path", "VARCHAR", "", "its object in the raw archive"),
+        _c("sha256", "VARCHAR", "NOT NULL"),
+        _c("size_bytes", "BIGINT", "NOT NULL"),
+        _c("file_format", "VARCHAR", "", "xlsx / csv"),
+        _c("file_encoding", "VARCHAR", "", "utf-8, utf-8-sig, utf-16; NULL for xlsx"),
+        _c("status", "VARCHAR", "NOT NULL", "accepted / rejected"),
+        _c("rejection_rule", "VARCHAR", "", "machine name of the file-level rule"),
+        _c("rejection_reason", "VARCHAR"),
+        _c("catalogue_version", "VARCHAR", "", "the KPI catalogue version of the template"),
+        _c("rows_read", "INTEGER", "", "data rows read from the file; NULL when it was rejected whole"),
+        _c("rows_accepted", "INTEGER"),
+        _c("rows_rejected", "INTEGER", "", "rows_read = rows_accepted + rows_rejected"),
+    )),
+    Table("raw.kpi_report_values", "ingestion/kpi/reports/intake.py (flags: expectations/kpi_validation.py)",
+          "one row per KPI row of an agency KPI report file", (
+              _c("submission_id", "VARCHAR", "NOT NULL"),
+              _c("period", "VARCHAR", "NOT NULL"),
+              _c("level", "VARCHAR"),
+              _c("unit_code", "VARCHAR"),
+              _c("kpi_code", "VARCHAR"),
+              _c("measure", "VARCHAR", "", "the catalogue's measure ('main' when the form names none)"),
+              _c("value", "DOUBLE", "", "in the measure's unit (a percent KPI: 0-100)"),
+              _c("numerator", "DOUBLE"),
+              _c("denominator", "DOUBLE"),
+              _c("unit_text", "VARCHAR", "", "the unit written in the file's unit cell"),
+              _c("evidence", "VARCHAR"),
+              _c("raw_value", "VARCHAR", "", "the cell as typed"),
+              _c("sheet", "VARCHAR", "", "NULL for CSV files"),
+              _c("source_row", "INTEGER", "", "spreadsheet row / CSV line (1-based)"),
+              _c("rejection_rule", "VARCHAR", "", "NULL for good rows"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rejection_field", "VARCHAR"),
+          )),
+    Table("raw.kpi_statistics_releases", "ingestion/kpi/statistics.py (dxmon kpi load-statistics)",
+          "one row per national-statistics data file loaded: a release never overwrites another", (
+              _c("load_id", "VARCHAR", "PRIMARY KEY", "stat:<sha256[:16]>"),
+              _c("source_file", "VARCHAR", "NOT NULL", "where the file was found"),
+              _c("archived_path", "VARCHAR", "", "its object in the raw archive"),
+              _c("sha256", "VARCHAR", "NOT NULL"),
+              _c("size_bytes", "BIGINT", "NOT NULL"),
+              _c("publisher", "VARCHAR", "", "e.g. GSO, MIC"),
+              _c("default_release", "VARCHAR", "", "the release named on the command line, for rows without one"),
+              _c("rows_read", "INTEGER"),
+              _c("rows_accepted", "INTEGER"),
+              _c("rows_rejected", "INTEGER"),
+              _c("status", "VARCHAR", "NOT NULL", "accepted / rejected"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("loaded_at", "TIMESTAMP", "NOT NULL"),
+          )),
+    Table("raw.kpi_statistics_values", "ingestion/kpi/statistics.py",
+          "one row per data row of a statistics file, with its release", (
+              _c("load_id", "VARCHAR", "NOT NULL"),
+              _c("release", "VARCHAR", "", "the release or vintage the value belongs to"),
+              _c("release_date", "DATE"),
+              _c("kpi_code", "VARCHAR"),
+              _c("measure", "VARCHAR"),
+              _c("level", "VARCHAR", "", "national / ministry / province (an aggregate of all units: unit_code NULL)"),
+              _c("unit_code", "VARCHAR"),
+              _c("period", "VARCHAR", "", "as published: YYYY, YYYY-MM or YYYY-MM-DD"),
+              _c("period_end", "DATE", "", "the last day the value covers (the date it is as of)"),
+              _c("value", "DOUBLE"),
+              _c("source_key", "VARCHAR", "", "the publication's key (kpi_sources seed)"),
+              _c("note", "VARCHAR"),
+              _c("raw_value", "VARCHAR"),
+              _c("source_row", "INTEGER", "NOT NULL", "CSV line (1-based)"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rejection_field", "VARCHAR"),
+          )),
+    Table("raw.international_index_loads", "ingestion/kpi/international.py (dxmon kpi load-index)",
+          "one row per international-index data file loaded", (
+              _c("load_id", "VARCHAR", "PRIMARY KEY", "idx:<index>:<sha256[:16]>"),
+              _c("index_code", "VARCHAR", "NOT NULL", "EGDI, GII, NRI, GCI, ..."),
+              _c("file_shape", "VARCHAR", "NOT NULL", "un_egdi_csv / long_csv"),
+              _c("source_file", "VARCHAR", "NOT NULL"),
+              _c("archived_path", "VARCHAR"),
+              _c("sha256", "VARCHAR", "NOT NULL"),
+              _c("size_bytes", "BIGINT", "NOT NULL"),
+              _c("rows_read", "INTEGER"),
+              _c("rows_accepted", "INTEGER"),
+              _c("rows_rejected", "INTEGER"),
+              _c("status", "VARCHAR", "NOT NULL", "accepted / rejected"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("loaded_at", "TIMESTAMP", "NOT NULL"),
+          )),
+    Table("raw.international_index_values", "ingestion/kpi/international.py",
+          "one row per country, edition and component of an international index file", (
+              _c("load_id", "VARCHAR", "NOT NULL"),
+              _c("index_code", "VARCHAR", "NOT NULL"),
+              _c("edition", "INTEGER", "", "survey / edition year"),
+              _c("country_code", "VARCHAR", "", "ISO 3166 alpha-3, resolved from the name when the file has none"),
+              _c("country_name", "VARCHAR", "", "as in the file, stray spaces trimmed"),
+              _c("component", "VARCHAR", "", "rank, value, osi, hci, tii, epi, score_*, tier, ..."),
+              _c("value", "DOUBLE"),
+              _c("raw_value", "VARCHAR"),
+              _c("source_row", "INTEGER", "NOT NULL", "CSV line (1-based)"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rejection_field", "VARCHAR"),
+          )),
+    Table("meta.kpi_period_status", "expectations/kpi_validation.py",
+          "the gate of agency KPI reports: one row per validated report period", (
+              _c("period", "VARCHAR", "PRIMARY KEY", "YYYY-MM, YYYY-Qn or YYYY"),
+              _c("period_start", "DATE", "NOT NULL"),
+              _c("is_publishable", "BOOLEAN", "NOT NULL", "no latest accepted report fails a blocking expectation"),
+              _c("blocking_failures", "VARCHAR", "", "'<submission_id>: <message>; ...'"),
+              _c("checked_at", "TIMESTAMP", "NOT NULL"),
+              _c("run_id", "VARCHAR"),
+          )),
     # --- quarantine (ingestion/core/quarantine.py) -----------------------------------------------
     Table("quarantine.rejected_files", "ingestion/core/quarantine.py",
           "one row per input that could not be read (landing file, DTI report file, portal page), "
@@ -325,9 +451,36 @@ WHERE r.rejection_rule IS NOT NULL"""
     )
 
 
+def _publication_gate_select() -> str:
+    # One row per validated period of every gated index, with how it is published now (the rule
+    # of ingestion/core/gate_rule.py and its latest override). A period absent from it was never
+    # validated: withheld.
+    statuses = (
+        ("service_index", "strftime(period_month, '%Y-%m')", "period_month", "meta.period_status"),
+        ("dti", "CAST(year AS VARCHAR)", "make_date(year, 1, 1)", "meta.dti_year_status"),
+        ("kpi_reports", "period", "period_start", "meta.kpi_period_status"),
+    )
+    parts = [f"""SELECT '{index}' AS index_name, {key} AS period_key, {start} AS period_start, is_publishable,
+       blocking_failures, checked_at, run_id AS validation_run_id FROM {source}""" for index, key, start, source in statuses]
+    return f"""WITH s AS (
+{chr(10).join(("UNION ALL" + chr(10) if i else "") + p for i, p in enumerate(parts))}
+),
+latest_override AS (
+  SELECT * FROM meta.publication_overrides
+  QUALIFY row_number() OVER (PARTITION BY index_name, period_month ORDER BY overridden_at DESC) = 1
+)
+SELECT s.index_name, s.period_key, s.period_start, s.is_publishable, s.blocking_failures, s.checked_at,
+       s.validation_run_id, {GATE_BASIS_SQL} AS publication_basis,
+       o.override_id, o.overridden_by, o.reason AS override_reason
+FROM s
+LEFT JOIN latest_override o ON o.index_name = s.index_name AND o.period_month = s.period_start"""
+
+
 VIEWS: tuple[View, ...] = (
     View("quarantine.rejected_rows", "one row per rejected source row of the service index's extracts",
          _rejected_rows_select()),
+    View("meta.publication_gate", "one row per validated period of every gated index (service_index month, dti "
+                                  "year, kpi_reports period) with its publication basis now", _publication_gate_select()),
     View("quarantine.dti_rejections", "one row per rejected DTI file and per rejected value row, with where to find it",
          """SELECT 'file' AS rejection_level, s.submission_id, s.year, s.folder_unit_code, s.unit_code,
        s.version, s.inbox_path AS file, s.archived_path, NULL::VARCHAR AS sheet,
