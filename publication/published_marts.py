@@ -21,7 +21,10 @@ from ingestion.core.warehouse import PROJECT_ROOT
 
 MANIFEST_PATH = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
 MONTH, DTI_YEAR = "month", "dti_year"  # the service index's month, the DTI's year
-GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, "none": None}
+# ROW: each row carries its own publication_basis (from meta.publication_gate, for marts that mix
+# periods of several gated inputs: the KPI marts); publication drops the rows 'withheld'.
+ROW = "row"
+GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, ROW: ROW, "none": None}
 
 
 class PublishedMartsError(RuntimeError):
@@ -32,7 +35,7 @@ class PublishedMartsError(RuntimeError):
 class PublishedMart:
     name: str           # the dbt model name (the published table and Parquet file)
     relation: str       # schema.table in the warehouse
-    gate: str | None    # MONTH, DTI_YEAR, or None (reference data and quality reports)
+    gate: str | None    # MONTH, DTI_YEAR, ROW, or None (reference data and quality reports)
     required: bool      # False: published when built (the auditors' and the DTI's marts)
     tags: tuple[str, ...]  # its dbt tags: which selector (and asset) builds it
 
