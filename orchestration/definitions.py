@@ -1,5 +1,5 @@
 """The one Definitions object, assembled from the per-domain modules: reference data, the service
-index, the DTI, the auditors' assets and publication."""
+index, the DTI, KPI tracking, the auditors' assets and publication."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from orchestration.dti.assets import dti_dbt_models, dti_reports
 from orchestration.dti.jobs import close_dti_year, monthly_dti_job
 from orchestration.dti.schedules import monthly_dti_schedule
 from orchestration.dti.sensors import dti_inbox_sensor
-from orchestration.publication.assets import published_dti, published_service_index
+from orchestration.kpi.assets import kpi_dbt_models, kpi_reports
+from orchestration.kpi.jobs import kpi_tracking_job
+from orchestration.kpi.sensors import kpi_inbox_sensor
+from orchestration.publication.assets import published_dti, published_kpi, published_service_index
 from orchestration.reference.assets import reference_data_job, reference_dbt_models
 from orchestration.resources import PortalResource, WarehouseResource
 from orchestration.service_index.assets import raw_extracts, service_index_dbt_models
@@ -28,10 +31,11 @@ os.environ.setdefault("DXMON_WAREHOUSE", str(warehouse_path()))
 
 defs = dg.Definitions(
     assets=[reference_dbt_models, raw_extracts, service_index_dbt_models, published_service_index,
-            audit_dbt_models, audit_pack, dti_reports, dti_dbt_models, published_dti, dti_audit_pack],
-    jobs=[monthly_service_index_job, monthly_dti_job, reference_data_job, close_dti_year],
+            audit_dbt_models, audit_pack, dti_reports, dti_dbt_models, published_dti, dti_audit_pack,
+            kpi_reports, kpi_dbt_models, published_kpi],
+    jobs=[monthly_service_index_job, monthly_dti_job, reference_data_job, close_dti_year, kpi_tracking_job],
     schedules=[monthly_service_index_schedule, monthly_dti_schedule],
-    sensors=[late_landing_file_sensor, dti_inbox_sensor],
+    sensors=[late_landing_file_sensor, dti_inbox_sensor, kpi_inbox_sensor],
     resources={
         "dbt": DbtCliResource(project_dir=dxmon_dbt_project, dbt_executable=dbt_executable()),
         "warehouse": WarehouseResource(),

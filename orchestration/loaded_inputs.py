@@ -1,5 +1,5 @@
 """What the sensors compare: the input files present now (name and sha256) against what the
-ingestion log says was taken in (`raw.ingested_sources`, `raw.dti_submissions`,
+ingestion log says was taken in (`raw.ingested_sources`, `raw.dti_submissions`, `raw.kpi_submissions`,
 `quarantine.rejected_files`).
 
 A sensor's cursor is only a cache of sha256 by (size, mtime) so that an unchanged file is not
@@ -91,6 +91,7 @@ class IngestionLog:
     landing_current: set[tuple[str, str]]      # (period_month 'YYYY-MM', sha256) of current file sources
     dti_submitted: set[tuple[int, str, str]]   # (year, folder unit as the intake reads it, sha256) received
     quarantined: set[tuple[str, str, str]]     # (input_kind, original_location, sha256)
+    kpi_submitted: set[tuple[str, str, str]] = frozenset()  # (period folder, folder unit, sha256) received
 
     def landing_known(self, month: str, f: InputFile) -> bool:
         return (month, f.sha256) in self.landing_current or ("landing", str(f.path), f.sha256) in self.quarantined
@@ -98,6 +99,11 @@ class IngestionLog:
     def dti_known(self, year: int, unit: str, f: InputFile) -> bool:
         return ((year, folder_unit(unit), f.sha256) in self.dti_submitted
                 or ("dti_reports", str(f.path), f.sha256) in self.quarantined)
+
+
+    def kpi_known(self, period: str, unit: str, f: InputFile) -> bool:
+        return ((period, folder_unit(unit), f.sha256) in self.kpi_submitted
+                or ("kpi_reports", str(f.path), f.sha256) in self.quarantined)
 
 
 def read_ingestion_log(warehouse: Path | None = None) -> IngestionLog:
@@ -116,6 +122,9 @@ def read_ingestion_log(warehouse: Path | None = None) -> IngestionLog:
             if table_exists(con, "raw.dti_submissions"):
                 log.dti_submitted = {(int(y), folder_unit(str(u)), s) for y, u, s in con.execute(
                     "SELECT year, folder_unit_code, sha256 FROM raw.dti_submissions").fetchall()}
+            if table_exists(con, "raw.kpi_submissions"):
+                log.kpi_submitted = {(str(p), folder_unit(str(u)), s) for p, u, s in con.execute(
+                    "SELECT period, folder_unit_code, sha256 FROM raw.kpi_submissions").fetchall()}
             if table_exists(con, "quarantine.rejected_files"):
                 log.quarantined = {tuple(r) for r in con.execute(
                     "SELECT input_kind, original_location, sha256 FROM quarantine.rejected_files "

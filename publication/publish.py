@@ -42,8 +42,8 @@ from ingestion.core.files import sha256_of
 from ingestion.core.gate_rule import GATE_BASIS_SQL, STALE_OVERRIDE_SQL
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, sql_str, table_exists
-from publication.audit.provenance import DTI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
-from publication.published_marts import DTI_YEAR, MONTH, published_marts
+from publication.audit.provenance import DTI, KPI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from publication.published_marts import DTI_YEAR, MONTH, ROW, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
 # the DTI's year, None = not gated: reference data and quality reports, which say why a period
@@ -258,6 +258,9 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                 dti_withheld, dti_overridden = _gate_outcomes(con.execute(
                     f"SELECT CAST(year AS VARCHAR), {GATE_COLUMNS} FROM dti_publication_years ORDER BY 1"
                 ).fetchall())
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE kpi_build_provenance AS SELECT run_id, code_version, input_hash "
+                f"FROM meta.run_provenance WHERE index_name = '{KPI}' ORDER BY recorded_at DESC, run_id LIMIT 1")
             staged_db = staging / PUBLISHED_DB_NAME
             con.execute(f"ATTACH {sql_str(staged_db)} AS published")
             ref_hash = reference_input_hash()
@@ -279,6 +282,12 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                              "LEFT JOIN dti_publication_contexts c ON c.year = m.year " \
                              "AND c.period_month IS NOT DISTINCT FROM m.period_month " \
                              "WHERE y.publication_basis <> 'withheld'"
+                elif gate == ROW:
+                    # every row carries its publication_basis (meta.publication_gate, read by dbt);
+                    # the run, code version and input hash are the latest KPI build's
+                    extra = [f"k.{c}" for c in PROVENANCE_COLUMNS if c not in present and c != "methodology_version"]
+                    select = f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m " \
+                             "LEFT JOIN kpi_build_provenance k ON true WHERE m.publication_basis <> 'withheld'"
                 else:
                     extra = [f"{v} AS {c}" for c, v in (
                         ("methodology_version", "CAST(NULL AS VARCHAR)"), ("run_id", sql_str(run_id)),

@@ -8,3 +8,4 @@ REFERENCE = {"selector": "reference"}
 SERVICE_INDEX = {"selector": "service_index"}
 AUDIT = {"selector": "audit"}
 DTI = {"selector": "dti"}
+KPI = {"selector": "kpi"}

@@ -1,6 +1,7 @@
 """Publishing the marts to data/published/ after the month's models are built: by the service
-index's job (its months gated) and by the DTI's job (its years gated), each a full, atomic
-publication of every mart built (publication/publish.py)."""
+index's job (its months gated), by the DTI's job (its years gated) and by the KPI tracking job
+(each row gated by its input's period), each a full, atomic publication of every mart built
+(publication/publish.py)."""
 
 import dagster as dg
 
@@ -11,8 +12,11 @@ from publication.published_marts import published_mart_names
 
 # What each publication follows: the published marts (declared once, in the marts' dbt YAML) that
 # its job builds: the service index's and the auditors' marts, or the DTI's.
+# The KPI marts (tag kpi): the monthly job rebuilds them after the service index's marts (as of
+# its last month) and publishes them with everything else; the kpi_tracking job on their own.
+KPI_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("kpi")]
 SERVICE_INDEX_PUBLISHED_KEYS = [dg.AssetKey(name) for tag in ("reference", "service_index", "audit")
-                                for name in published_mart_names(tag)]
+                                for name in published_mart_names(tag)] + KPI_PUBLISHED_KEYS
 DTI_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("dti")]
 
 
@@ -57,4 +61,21 @@ def published_dti(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "dti_published_years": dg.MetadataValue.json(result.dti_published_years),
         "dti_withheld_years_in_run": dg.MetadataValue.json(withheld_now),
         "dti_overridden_years": dg.MetadataValue.json(result.dti_overridden_years),
+    })
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=KPI_PUBLISHED_KEYS,
+    group_name="publication",
+)
+def published_kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The analysts' copy after the KPI models alone (the KPI inbox sensor's runs): values from
+    withheld periods are left out of the KPI marts, the other marts are published as they are."""
+    result = publish(warehouse.resolved_path, run_id=context.run_id)
+    return dg.MaterializeResult(metadata={
+        "directory": dg.MetadataValue.path(str(result.directory)),
+        "published_months": dg.MetadataValue.json(result.published_months),
+        "dti_published_years": dg.MetadataValue.json(result.dti_published_years),
     })

@@ -23,6 +23,7 @@ from ingestion.core.warehouse import PROJECT_ROOT
 
 SERVICE_INDEX = "service_index"
 DTI = "dti"
+KPI = "kpi"  # KPI tracking (docs/kpi_tracking.md): one provenance row per build, at its as-of month
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +84,21 @@ def dti_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
     return hash_of_hashes([r[0] for r in rows])
 
 
+def kpi_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """sha256 over what the KPI marts of a build as of month `period` read: the accepted agency
+    KPI reports, statistics files and index files loaded so far, and the input hashes of the
+    service-index months and DTI periods they compute from (their latest provenance rows)."""
+    hashes = []
+    for sql in ("SELECT sha256 FROM raw.kpi_submissions WHERE status = 'accepted' AND period_start <= last_day(CAST(? AS DATE))",
+                "SELECT sha256 FROM raw.kpi_statistics_releases WHERE status = 'accepted' AND CAST(? AS DATE) IS NOT NULL",
+                "SELECT sha256 FROM raw.international_index_loads WHERE status = 'accepted' AND CAST(? AS DATE) IS NOT NULL",
+                f"""SELECT input_hash FROM meta.run_provenance
+                    WHERE index_name IN ('{SERVICE_INDEX}', '{DTI}') AND period_month <= CAST(? AS DATE)
+                    QUALIFY row_number() OVER (PARTITION BY index_name, period_month ORDER BY recorded_at DESC) = 1"""):
+        hashes += [r[0] for r in con.execute(sql, [period[:7] + "-01"]).fetchall()]
+    return hash_of_hashes(hashes)
+
+
 def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str],
                           index_name: str = SERVICE_INDEX, methodology_version: str | None = None) -> None:
     """One `meta.run_provenance` row per period built by `run_id` (replacing a rerun's row)."""
@@ -90,9 +106,9 @@ def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: 
     now = dt.datetime.now()
     for period in periods:
         month = period[:7] + "-01"
-        version = methodology_version or (_service_methodology_version(con, month) if index_name == SERVICE_INDEX
-                                          else _dti_methodology_version(con, month))
-        input_hash = period_input_hash(con, month) if index_name == SERVICE_INDEX else dti_input_hash(con, month)
+        version = methodology_version or {SERVICE_INDEX: _service_methodology_version,
+                                          DTI: _dti_methodology_version}.get(index_name, lambda *_: None)(con, month)
+        input_hash = {SERVICE_INDEX: period_input_hash, DTI: dti_input_hash, KPI: kpi_input_hash}[index_name](con, month)
         con.execute("DELETE FROM meta.run_provenance WHERE run_id = ? AND index_name = ? AND period_month = CAST(? AS DATE)",
                     [run_id, index_name, month])
         con.execute("INSERT INTO meta.run_provenance VALUES (?, ?, CAST(? AS DATE), ?, ?, ?, ?)",
