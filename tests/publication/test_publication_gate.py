@@ -46,3 +46,41 @@ def test_gate_sql_over_tables_and_gate_basis_on_values_agree_on_every_case():
 def test_a_period_never_validated_is_withheld_even_with_an_override():
     assert gate_basis(None, None, "") == "withheld"
     assert gate_basis(False, None, "") == "override"  # failed, with no failure text: an override of '' covers it
+
+
+def test_the_warehouse_view_of_every_gated_index_applies_the_same_rule():
+    """meta.publication_gate (what the KPI models read before publication) gives each validated
+    period of the service index, the DTI and the KPI reports the basis gate_basis() gives; an
+    override of another index or period covers nothing."""
+    import datetime as dt
+
+    from ingestion.core.schema import prepare_warehouse
+
+    con = duckdb.connect()
+    prepare_warehouse(con)
+    now = dt.datetime(2026, 1, 1)
+    expected = {}
+    for i, (publishable, failures, override) in enumerate(c for c in CASES if c[0] is not None):
+        month, year, quarter = dt.date(2001 + i // 12, i % 12 + 1, 1), 1990 + i, (2030 + i, i % 4 + 1)
+        kpi_period, kpi_start = f"{quarter[0]}-Q{quarter[1]}", dt.date(quarter[0], 3 * quarter[1] - 2, 1)
+        con.execute("INSERT INTO meta.period_status VALUES (?, ?, ?, ?, 'r')", [month, publishable, failures, now])
+        con.execute("INSERT INTO meta.dti_year_status VALUES (?, ?, ?, ?, 'r')", [year, publishable, failures, now])
+        con.execute("INSERT INTO meta.kpi_period_status VALUES (?, ?, ?, ?, ?, 'r')",
+                    [kpi_period, kpi_start, publishable, failures, now])
+        for index, key, start in (("service_index", month.strftime("%Y-%m"), month),
+                                  ("dti", str(year), dt.date(year, 1, 1)), ("kpi_reports", kpi_period, kpi_start)):
+            if override is not None:
+                con.execute("INSERT INTO meta.publication_overrides (override_id, index_name, period_month, "
+                            "overridden_checks, reason, overridden_by, overridden_at) VALUES (?, ?, ?, ?, 'r', 'u', ?)",
+                            [f"ovr-{index}-{i}", index, start, override, now])
+            expected[(index, key)] = gate_basis(publishable, failures, override)
+    # an override of the KPI reports' period does not open the service index's month that starts the same day
+    con.execute("INSERT INTO meta.period_status VALUES ('2030-01-01', false, 'x: failed', ?, 'r')", [now])
+    con.execute("INSERT INTO meta.publication_overrides (override_id, index_name, period_month, overridden_checks, "
+                "reason, overridden_by, overridden_at) VALUES ('ovr-x', 'kpi_reports', '2030-01-01', 'x: failed', "
+                "'r', 'u', ?)", [now + dt.timedelta(days=1)])
+    expected[("service_index", "2030-01")] = "withheld"
+    got = {(r[0], r[1]): r[2] for r in con.execute(
+        "SELECT index_name, period_key, publication_basis FROM meta.publication_gate").fetchall()}
+    assert got == expected
+    assert {basis for basis in got.values()} == {"checks_passed", "override", "withheld"}
