@@ -176,7 +176,10 @@ def load_statistics(con: duckdb.DuckDBPyConnection, path: Path, *, release: str 
     path = Path(path)
     where = str(path)
     if isinstance(release_date, str):
-        release_date = parse_date(release_date)
+        try:
+            release_date = parse_date(release_date)
+        except CellError as exc:
+            raise ValueError(f"release date {release_date!r}: {exc}") from None
     now = dt.datetime.now()
     try:
         source = archive_source_file(con, path, kind=ARCHIVE_KIND, source_type="kpi_statistics")

@@ -39,7 +39,12 @@ def load_statistics(path: Path, release: str | None, publisher: str | None, rele
     from ingestion.kpi.statistics import load_statistics as load
 
     with connect() as con:
-        return print_summary(load(con, path, release=release, publisher=publisher, release_date=release_date))
+        try:
+            summary = load(con, path, release=release, publisher=publisher, release_date=release_date)
+        except ValueError as exc:  # an argument that cannot be used (the release date)
+            print(f"dxmon kpi load-statistics: {exc}")
+            return 2
+    return print_summary(summary)
 
 
 def load_index(path: Path, index_code: str | None, source_key: str | None) -> int:

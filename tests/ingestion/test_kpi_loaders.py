@@ -165,6 +165,8 @@ def test_the_cli_prints_and_exits_non_zero_for_a_file_rejected_whole(data_root, 
     good = write(tmp_path / "dti.csv", STAT_HEADER + "DTI-NAT,main,national,,2024,0.7955,,,,S15,\n")
     assert kpi_cli.load_statistics(good, "DTI 2024", "MOST", None) == 0
     assert "1 rows read, 1 accepted, 0 rejected" in capsys.readouterr().out
+    assert kpi_cli.load_statistics(good, "DTI 2024", None, "31/02/2025") == 2  # not a date: nothing loaded
+    assert "release date" in capsys.readouterr().out
     bad = write(tmp_path / "bad.csv", bytes(range(256)))
     assert kpi_cli.load_index(bad, None, None) == 1
     assert "rejected" in capsys.readouterr().out
@@ -182,3 +184,13 @@ def test_the_demo_sources_load_without_a_rejected_row_and_reload_as_no_ops(con):
     egdi = con.execute("SELECT edition, value FROM raw.international_index_values WHERE index_code = 'EGDI' "
                        "AND country_code = 'VNM' AND component = 'rank' ORDER BY edition").fetchall()
     assert egdi == [(2020, 86), (2022, 86), (2024, 71)]
+
+
+def test_a_utf16_file_with_its_byte_order_mark_and_semicolons_is_read(con, tmp_path):
+    text = STAT_HEADER.replace(",", ";") + "DG-06;main;province;;2023;9;Sơ kết 6 tháng 2024;Bộ TT&TT;;T27;tất cả tỉnh\n"
+    path = write(tmp_path / "utf16.csv", b"\xff\xfe" + text.encode("utf-16-le"))
+    summary = load_statistics(con, path)
+    assert (summary.status, summary.rows_accepted) == ("loaded", 1)
+    assert con.execute("SELECT release, publisher, note, value FROM raw.kpi_statistics_values").fetchone() == \
+        ("Sơ kết 6 tháng 2024", "Bộ TT&TT", "tất cả tỉnh", 9.0)
+    assert con.execute("SELECT file_encoding FROM raw.kpi_statistics_releases").fetchone() == ("utf-16-le",)
