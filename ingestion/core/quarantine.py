@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 
 # the input kinds, each a folder of the quarantine
 LANDING, DTI_REPORTS, PORTAL_PAGES = "landing", "dti_reports", "portal_pages"
-INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES)
+# files of published figures loaded by hand (ingestion/kpi/statistics.py, ingestion/kpi/international.py)
+KPI_STATISTICS, INTERNATIONAL_INDICES = "kpi_statistics", "international_indices"
+INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_STATISTICS, INTERNATIONAL_INDICES)
 REASON_SUFFIX = ".reason.json"
 ROW_COLUMNS = ("period_month", "location", "original_location", "sha256", "reason", "quarantined_at",
                "input_kind", "rule")
