@@ -77,11 +77,11 @@ def generate_demo_kpi_reports(out_dir: Path, periods: tuple[str, ...] = ("2025-Q
     clock = {"t": 0}
 
     def write(period: KpiPeriod, folder_unit: str, unit_code: str, level: str, values: dict, name: str,
-              version: int = 1) -> Path:
+              version: int = 1, days_late: int = 0) -> Path:
         folder = inbox / period.key / folder_unit
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
-        report_date = period.end + dt.timedelta(days=REPORT_DAYS_AFTER_PERIOD + version - 1)
+        report_date = period.end + dt.timedelta(days=REPORT_DAYS_AFTER_PERIOD + version - 1 + days_late)
         if path.suffix == ".csv":
             path.write_text(report_csv_text(level, period, unit_code=unit_code, report_date=report_date,
                                             values=values), encoding="utf-8")
@@ -122,7 +122,8 @@ def generate_demo_kpi_reports(out_dir: Path, periods: tuple[str, ...] = ("2025-Q
                                            "measure": "main", "typed": "9,5 then 95", "expected_value": 95.0,
                                            "expected_rule": None})
                 elif code == "48":
-                    misfiled = write(period, "01", code, level, values, f"bao_cao_kpi_{code}.xlsx")
+                    # sent after unit 01's resubmission: version 3 of folder 01, rejected
+                    misfiled = write(period, "01", code, level, values, f"bao_cao_kpi_{code}.xlsx", days_late=2)
                     result.defects.append({"defect": "wrong_folder", "period": period.key, "folder_unit": "01",
                                            "file": str(misfiled), "unit_code": code, "kpi_code": None, "measure": None,
                                            "expected_rule": "foreign_unit"})
