@@ -132,14 +132,19 @@ class ReportForm:
         raise NotImplementedError
 
     def period_key(self, period) -> str:
+        """The period as text: in submission ids, quarantine folders and the raw archive's inbox paths."""
         return str(period)
+
+    def period_value(self, period):
+        """The period as stored in the tables' `period_column`."""
+        return period
 
     def archive_period(self, period) -> str:
         raise NotImplementedError
 
     def submission_period_fields(self, period) -> dict:
         """The submissions table's columns for the folder period ({'year': 2023}, {'period': ...})."""
-        return {self.period_column: period}
+        return {self.period_column: self.period_value(period)}
 
     def check_header(self, report: ReportFile, period, folder_unit: str, received: dt.date) -> Header:
         raise NotImplementedError
@@ -153,7 +158,7 @@ class ReportForm:
 
     def value_row_fields(self, period, header: Header) -> dict:
         """The values table's columns every row of a submission shares."""
-        return {self.period_column: period, "level": header.level, "unit_code": header.unit_code}
+        return {self.period_column: self.period_value(period), "level": header.level, "unit_code": header.unit_code}
 
 
 def report_date_window_between(start: dt.date, end: dt.date, received: dt.date) -> tuple[dt.date, dt.date]:
@@ -308,7 +313,7 @@ def ingest_file(form: ReportForm, con: duckdb.DuckDBPyConnection, path: Path, pe
     counts = (len(rows), len(rows) - rejected, rejected) if header is not None else (None, None, None)
     con.execute("BEGIN TRANSACTION")
     try:
-        version = _next_version(con, form, period, folder_unit)
+        version = _next_version(con, form, form.period_value(period), folder_unit)
         submission = {
             **form.submission_period_fields(period),
             **(header.submission_fields if header else {}),
