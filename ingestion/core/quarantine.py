@@ -6,7 +6,7 @@ and portal pages (docs/architecture.md, "Quarantine").
     quarantine.rejected_files                                            one row per copy
 
 `<its folder>` is where the input sat under its own root: `landing/<YYYY-MM>/`,
-`inbox/<year>/<unit>/`, `<portal archive>/<YYYY-MM>/<kind>/`. The reason file holds
+`inbox/<year>/<unit>/`, `kpi_inbox/<period>/<unit>/`, `<portal archive>/<YYYY-MM>/<kind>/`. The reason file holds
 `input_kind, period, original_location, location, sha256, size_bytes, rule, reason,
 quarantined_at` and `details` (per kind: the submission id, the page and URL).
 
@@ -44,10 +44,10 @@ from ingestion.core.warehouse import data_dir
 log = logging.getLogger(__name__)
 
 # the input kinds, each a folder of the quarantine
-LANDING, DTI_REPORTS, PORTAL_PAGES = "landing", "dti_reports", "portal_pages"
+LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_REPORTS = "landing", "dti_reports", "portal_pages", "kpi_reports"
 # files of published figures loaded by hand (ingestion/kpi/statistics.py, ingestion/kpi/international.py)
 KPI_STATISTICS, INTERNATIONAL_INDICES = "kpi_statistics", "international_indices"
-INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_STATISTICS, INTERNATIONAL_INDICES)
+INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_REPORTS, KPI_STATISTICS, INTERNATIONAL_INDICES)
 REASON_SUFFIX = ".reason.json"
 ROW_COLUMNS = ("period_month", "location", "original_location", "sha256", "reason", "quarantined_at",
                "input_kind", "rule")
@@ -71,8 +71,11 @@ class QuarantinedFile:
 
 
 def period_month(period: str) -> dt.date:
-    """The row's period_month: a month's first day; a year (YYYY): its 1 January."""
+    """The row's period_month: a month's first day; a year (YYYY): its 1 January; a quarter
+    (YYYY-Qn, a KPI report period): its first day."""
     period = str(period)
+    if len(period) == 7 and period[4:6].upper() == "-Q" and period[6] in "1234":
+        return dt.date(int(period[:4]), 3 * int(period[6]) - 2, 1)
     return dt.date(int(period), 1, 1) if len(period) == 4 else dt.date.fromisoformat(period[:7] + "-01")
 
 

@@ -54,12 +54,13 @@ def object_path(sha256: str, suffix: str, root: Path | None = None) -> Path:
 
 
 MONTH_KEY = re.compile(r"^\d{4}-\d{2}$")
-OTHER_KEY = re.compile(r"^[a-z]+-\d{4}$")  # a year of another index: dti-2023
+# a period of another index: a DTI year (dti-2023), a KPI report period (kpi-2025-q3, kpi-2025-08, kpi-2025)
+OTHER_KEY = re.compile(r"^[a-z]+-\d{4}(?:-(?:q[1-4]|\d{2}))?$")
 
 
 def period_key(period: str) -> str:
     """The index a period's inputs are recorded in: 'YYYY-MM' for a month (from YYYY-MM or
-    YYYY-MM-DD), 'dti-YYYY' for a DTI year."""
+    YYYY-MM-DD), 'dti-YYYY' for a DTI year, 'kpi-<period>' for a KPI report period."""
     if MONTH_KEY.match(period[:7]) and (len(period) == 7 or period[7] == "-"):
         return period[:7]
     if OTHER_KEY.match(period):
@@ -69,6 +70,11 @@ def period_key(period: str) -> str:
 
 def dti_period(year: int) -> str:
     return f"dti-{int(year)}"
+
+
+def kpi_period(period: str) -> str:
+    """The archive period of a KPI report period: 'kpi-2025-q3', 'kpi-2025-08', 'kpi-2025'."""
+    return f"kpi-{str(period).lower()}"
 
 
 def index_path(period: str, root: Path | None = None) -> Path:
@@ -188,6 +194,9 @@ def restore_month(month: str, data_root: Path, root: Path | None = None) -> dict
             files += 1
         elif rec["source_type"] == "dti_report":
             target = data_root / "inbox" / rec["inbox_path"]
+            reports += 1
+        elif rec["source_type"] == "kpi_report":
+            target = data_root / "kpi_inbox" / rec["inbox_path"]
             reports += 1
         else:
             target = data_root / "archive" / "portal" / month[:7] / rec["extract_kind"] / f"page-{rec['page']:05d}.json.gz"

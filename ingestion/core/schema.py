@@ -224,6 +224,7 @@ TABLES: tuple[Table, ...] = (
               _c("denominator", "DOUBLE"),
               _c("unit_text", "VARCHAR", "", "the unit written in the file's unit cell"),
               _c("evidence", "VARCHAR"),
+              _c("note", "VARCHAR", "", "the sender's note on the row"),
               _c("raw_value", "VARCHAR", "", "the cell as typed"),
               _c("sheet", "VARCHAR", "", "NULL for CSV files"),
               _c("source_row", "INTEGER", "", "spreadsheet row / CSV line (1-based)"),
@@ -320,15 +321,16 @@ TABLES: tuple[Table, ...] = (
           )),
     # --- quarantine (ingestion/core/quarantine.py) -----------------------------------------------
     Table("quarantine.rejected_files", "ingestion/core/quarantine.py",
-          "one row per input that could not be read (landing file, DTI report file, portal page), "
+          "one row per input that could not be read (landing file, DTI or KPI report file, portal page), "
           "with its copy in data/quarantine/", (
-              _c("period_month", "DATE", "", "the month (a DTI year: 1 January)"),
+              _c("period_month", "DATE", "", "the month (a DTI year: 1 January; a KPI period: its first day)"),
               _c("location", "VARCHAR", "NOT NULL", "the quarantine copy; <location>.reason.json beside it"),
               _c("original_location", "VARCHAR", "NOT NULL", "where it was found (a page: its URL)"),
               _c("sha256", "VARCHAR", "NOT NULL"),
               _c("reason", "VARCHAR", "NOT NULL"),
               _c("quarantined_at", "TIMESTAMP", "NOT NULL"),
-              _c("input_kind", "VARCHAR", "", "landing / dti_reports / portal_pages / kpi_statistics / international_indices"),
+              _c("input_kind", "VARCHAR", "", "landing / dti_reports / kpi_reports / portal_pages / kpi_statistics / "
+                                              "international_indices"),
               _c("rule", "VARCHAR", "", "machine name of the rule (unknown_file, unreadable_file, ...)"),
           )),
     # --- validation and the publication gate ------------------------------------------------------
@@ -504,6 +506,22 @@ SELECT 'row', v.submission_id, v.year, s.folder_unit_code, v.unit_code, s.versio
        v.rejection_rule, v.rejection_reason, v.raw_value, s.received_at
 FROM raw.dti_report_values v
 JOIN raw.dti_submissions s USING (submission_id)
+WHERE v.rejection_rule IS NOT NULL"""),
+    View("quarantine.kpi_rejections", "one row per rejected agency KPI report file and per rejected value row, "
+                                      "with where to find it",
+         """SELECT 'file' AS rejection_level, s.submission_id, s.period, s.folder_unit_code, s.unit_code,
+       s.version, s.inbox_path AS file, s.archived_path, NULL::VARCHAR AS sheet,
+       NULL::INTEGER AS source_row, NULL::VARCHAR AS kpi_code, NULL::VARCHAR AS measure, NULL::VARCHAR AS field,
+       s.rejection_rule AS rule, s.rejection_reason AS reason, NULL::VARCHAR AS raw_value,
+       s.received_at
+FROM raw.kpi_submissions s
+WHERE s.status = 'rejected'
+UNION ALL
+SELECT 'row', v.submission_id, v.period, s.folder_unit_code, v.unit_code, s.version, s.inbox_path,
+       s.archived_path, v.sheet, v.source_row, v.kpi_code, v.measure, v.rejection_field,
+       v.rejection_rule, v.rejection_reason, v.raw_value, s.received_at
+FROM raw.kpi_report_values v
+JOIN raw.kpi_submissions s USING (submission_id)
 WHERE v.rejection_rule IS NOT NULL"""),
 )
 

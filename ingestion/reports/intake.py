@@ -18,6 +18,10 @@ The same bytes again are a no-op. Nothing in the inbox is moved or changed. A mi
 catalogue (`CatalogueError`) stops the run before the file is registered: it is not the file's
 fault, and the file must be taken again once the catalogue is fixed.
 
+The engine (`ingestion/reports/engine.py`) does the walking, hashing, archiving, versioning,
+storing and quarantining for every form; this module is the DTI form's definition over it
+(`DtiReportForm`: its folders, header rules and row rules) and the DTI's entry points.
+
 Hardening shared by every agency-report kind (docs/reliability.md):
 * only regular files inside the inbox are inputs (`scan_folder`): a symbolic link (to a file or
   a unit folder), a FIFO or a device is refused unread, with a reason file and a row in
@@ -38,21 +42,16 @@ Hardening shared by every agency-report kind (docs/reliability.md):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import logging
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ingestion.core import quarantine
-from ingestion.core.files import CHUNK
-from ingestion.core.input_files import InputRejected, open_regular, scan_folder
-from ingestion.core.raw_archive import ArchiveIntegrityError, archive_input, dti_period
-from ingestion.core.schema import prepare_warehouse
+from ingestion.core.raw_archive import dti_period
 from ingestion.core.warehouse import data_dir
+from ingestion.reports import engine
 from ingestion.reports.cell_parsing import (
     CellError,
     clean_text,
@@ -74,16 +73,19 @@ from ingestion.reports.dti.catalogue import (
     unit_by_code,
     units_for_year,
 )
-from ingestion.reports.report_files import (
-    RawRow,
-    ReportFile,
-    ReportFileError,
-    location,
-    read_report,
+from ingestion.reports.engine import (  # noqa: F401 - the DTI intake's public names
+    REPORT_DATE_DAYS_AHEAD,
+    REPORT_DATE_DAYS_AHEAD_ENV,
+    REPORT_DATE_YEARS_AFTER,
+    REPORT_DATE_YEARS_AFTER_ENV,
+    FileOutcome,
+    Header,
+    IntakeSummary,
+    ReportForm,
+    report_date_window_between,
 )
+from ingestion.reports.report_files import DTI_LAYOUT, RawRow, ReportFile, location
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
-
-log = logging.getLogger(__name__)
 
 VALUE_COLUMNS = [
     "submission_id", "year", "level", "unit_code", "indicator_code", "value", "numerator", "denominator",
@@ -92,10 +94,8 @@ VALUE_COLUMNS = [
 HEADER_LABEL = {key: label for key, _, label, _ in HEADER_FIELDS}
 # Tolerance when a ratio's value is below 0 or above 1 only by rounding of a typed percentage.
 RANGE_EPSILON = 1e-9
-# The plausible report dates (report_date_window): from 1 January of the reported year to the
-# end of the N-th year after it, and never later than N days after the file was received.
-REPORT_DATE_YEARS_AFTER_ENV, REPORT_DATE_YEARS_AFTER = "DXMON_REPORT_DATE_YEARS_AFTER", 2
-REPORT_DATE_DAYS_AHEAD_ENV, REPORT_DATE_DAYS_AHEAD = "DXMON_REPORT_DATE_DAYS_AHEAD", 1
+_FileRejection = engine.FileRejection
+_env_int = engine.env_int
 
 
 def default_inbox_dir() -> Path:
@@ -107,128 +107,19 @@ def quarantine_dir() -> Path:
     return quarantine.quarantine_dir(quarantine.DTI_REPORTS)
 
 
-@dataclass
-class FileOutcome:
-    path: str
-    action: str  # accepted | rejected | unchanged | skipped | refused (a link or special file, not read)
-    submission_id: str | None = None
-    year: int | None = None
-    folder_unit_code: str | None = None
-    version: int | None = None
-    rows: int = 0
-    rejected_rows: int = 0
-    reason: str | None = None
-    rule: str | None = None
-
-
-@dataclass
-class IntakeSummary:
-    inbox: str
-    files: list[FileOutcome] = field(default_factory=list)
-
-    def count(self, action: str) -> int:
-        return sum(f.action == action for f in self.files)
-
-    @property
-    def new_submission_ids(self) -> list[str]:
-        return [f.submission_id for f in self.files if f.action in ("accepted", "rejected") and f.submission_id]
-
-    @property
-    def years(self) -> list[int]:
-        return sorted({f.year for f in self.files if f.action in ("accepted", "rejected") and f.year})
-
-    def as_metadata(self) -> dict:
-        return {
-            "files": len(self.files),
-            "accepted": self.count("accepted"),
-            "rejected": self.count("rejected"),
-            "unchanged": self.count("unchanged"),
-            "skipped": self.count("skipped"),
-            "refused": self.count("refused"),
-            "rows_loaded": sum(f.rows for f in self.files),
-            "rows_rejected": sum(f.rejected_rows for f in self.files),
-            "years": self.years,
-        }
-
-
-_FileRejection = InputRejected  # a file refused as a whole: rule and reason
-
-
 def report_date_window(year: int, received: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest, latest) plausible report date of a report on `year` received on `received`:
     1 January of the year to 31 December of the year + `DXMON_REPORT_DATE_YEARS_AFTER` (2),
     and never more than `DXMON_REPORT_DATE_DAYS_AHEAD` (1) days after receipt (a report is not
     dated in the future)."""
-    years_after = _env_int(REPORT_DATE_YEARS_AFTER_ENV, REPORT_DATE_YEARS_AFTER)
-    days_ahead = _env_int(REPORT_DATE_DAYS_AHEAD_ENV, REPORT_DATE_DAYS_AHEAD)
-    latest = min(dt.date(min(year + years_after, 9999), 12, 31), received + dt.timedelta(days=days_ahead))
-    return dt.date(year, 1, 1), latest
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ValueError(f"{name}={raw!r}: not a whole number of 0 or more")
-    return int(raw)
-
-
-# --------------------------------------------------------------------------------------------
-# Inbox walking
-
-def _place(inbox: Path, path: Path) -> tuple[int | None, str | None, tuple[str, ...]]:
-    """(year, folder unit, parts) of an inbox entry: inbox/<year>/<unit>/<file>."""
-    parts = path.relative_to(inbox).parts
-    year = int(parts[0]) if len(parts) >= 2 and re.fullmatch(r"\d{4}", parts[0]) else None
-    unit = parts[1] if len(parts) == 3 and year else None
-    return year, unit, parts
-
-
-def scan_inbox(inbox: Path) -> tuple[list[tuple[int | None, str | None, Path]],
-                                     list[tuple[int | None, str | None, Path, InputRejected]]]:
-    """(files, refused). Files: (year, folder unit, path) of every regular file, in order of
-    receipt (modification time, then name); year and unit are None outside inbox/<year>/<unit>/.
-    Refused: (year, unit, path, why) of every entry that is not a regular file inside the inbox
-    (a symbolic link to a file or a folder, a FIFO, a device), never followed. Hidden files,
-    Excel lock files (~$...) and .reason.json are ignored."""
-    inbox = Path(inbox)
-    files, refused = [], []
-    if not inbox.is_dir():
-        return files, refused
-    good, bad = scan_folder(inbox, recursive=True)
-    for path in good:
-        if path.name.endswith(quarantine.REASON_SUFFIX):
-            continue
-        year, unit, parts = _place(inbox, path)
-        files.append((year if len(parts) == 3 else None, unit, path))
-    for path, why in bad:
-        year, unit, _ = _place(inbox, path)
-        refused.append((year, unit, path, why))
-    files.sort(key=lambda t: (os.lstat(t[2]).st_mtime, str(t[2])))
-    return files, refused
-
-
-def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
-    """(year, folder unit, path) for every regular file of the inbox, in order of receipt
-    (`scan_inbox`; links and special files are left out)."""
-    return scan_inbox(inbox)[0]
+    return report_date_window_between(dt.date(year, 1, 1), dt.date(year, 12, 31), received)
 
 
 # --------------------------------------------------------------------------------------------
 # Header and rows
 
-@dataclass
-class _Header:
-    unit_code: str
-    level: str
-    report_year: int
-    report_date: dt.date
-    methodology_version: str
-
-
 def _check_header(report: ReportFile, year: int, folder_unit: str,
-                  received: dt.date | None = None) -> _Header:
+                  received: dt.date | None = None) -> Header:
     where = location(report.name, report.sheet)
     found = report.header.get("_found", set())
     missing = [k for k in REQUIRED_HEADER_FIELDS if k not in found or clean_text(report.header.get(k)) is None]
@@ -286,7 +177,8 @@ def _check_header(report: ReportFile, year: int, folder_unit: str,
             "wrong_methodology",
             f"wrong methodology: the file fills in a template of methodology {shown(version, 40)}"
             f"{'' if known else ' (unknown)'}; DTI {year} uses {expected}: download the {year} template ({where})")
-    return _Header(unit_code, unit.level, report_year, report_date, version)
+    return Header(unit_code, unit.level, report_date,
+                  {"report_year": report_year, "methodology_version": version})
 
 
 def _cell_text(value) -> str | None:
@@ -372,8 +264,9 @@ def _parse_row(raw: RawRow, ind: Indicator, file_name: str) -> dict:
     return out
 
 
-def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
-    nodes = {i.code: i for i in indicators(header.methodology_version, header.level)}
+def _value_rows(report: ReportFile, header: Header) -> list[dict]:
+    methodology_version = header.submission_fields["methodology_version"]
+    nodes = {i.code: i for i in indicators(methodology_version, header.level)}
     name = report.name
     seen: dict[str, int] = {}
     rows = []
@@ -395,7 +288,7 @@ def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
                     continue  # a note: layout, not data
                 reason = "the row has values but no indicator code"
             elif node is None:
-                reason = (f"indicator code {code!r} is not in methodology {header.methodology_version} "
+                reason = (f"indicator code {code!r} is not in methodology {methodology_version} "
                           f"for {header.level}s")
             else:
                 reason = f"indicator {code} is measured automatically and is not reported"
@@ -415,157 +308,69 @@ def _value_rows(report: ReportFile, header: _Header) -> list[dict]:
     return rows
 
 
+
 # --------------------------------------------------------------------------------------------
+# The DTI form over the engine
 
-def _next_version(con, year: int, folder_unit: str) -> int:
-    return con.execute("SELECT coalesce(max(version), 0) + 1 FROM raw.dti_submissions "
-                       "WHERE year = ? AND folder_unit_code = ?", [year, folder_unit]).fetchone()[0]
+class DtiReportForm(ReportForm):
+    """The DTI report: inbox/<year>/<unit>/, raw.dti_submissions and raw.dti_report_values."""
+
+    name = "dti"
+    input_kind = quarantine.DTI_REPORTS
+    source_type = "dti_report"
+    inbox_name = "inbox"
+    folder_pattern = "inbox/<year>/<unit_code>/"
+    submissions_table = "raw.dti_submissions"
+    values_table = "raw.dti_report_values"
+    period_column = "year"
+    layout = DTI_LAYOUT
+    misplaced_rules = ("foreign_unit", "foreign_year")
+
+    def folder_period(self, name: str) -> int | None:
+        return int(name) if re.fullmatch(r"\d{4}", name) else None
+
+    def archive_period(self, period) -> str:
+        return dti_period(period)
+
+    def check_header(self, report: ReportFile, period, folder_unit: str, received: dt.date) -> Header:
+        return _check_header(report, period, folder_unit, received)
+
+    def own_place(self, report: ReportFile) -> tuple:
+        return _own_place(report)
+
+    def value_rows(self, report: ReportFile, header: Header) -> list[dict]:
+        return _value_rows(report, header)
 
 
-def _sha256_regular(path: Path) -> tuple[str, int]:
-    """(sha256, size) of a regular file, opened without following a link (`open_regular`)."""
-    digest = hashlib.sha256()
-    size = 0
-    with open_regular(path) as fh:
-        while block := fh.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+DTI_FORM = DtiReportForm()
+
+
+def scan_inbox(inbox: Path):
+    """(files, refused) of the DTI inbox (`engine.scan_inbox`): (year, folder unit, path) of every
+    regular file in order of receipt; (year, unit, path, why) of every refused entry."""
+    return engine.scan_inbox(DTI_FORM, inbox)
+
+
+def list_inbox_files(inbox: Path) -> list[tuple[int | None, str | None, Path]]:
+    """(year, folder unit, path) for every regular file of the inbox, in order of receipt
+    (`scan_inbox`; links and special files are left out)."""
+    return scan_inbox(inbox)[0]
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, year: int, folder_unit: str,
                 archive_root: Path | None = None) -> FileOutcome:
     """Take one file submitted into inbox/<year>/<folder_unit>/ (idempotent by content). The file
     is hashed without following links and read from its raw-archive copy (sha256 checked)."""
-    path = Path(path)
-    try:
-        sha, size = _sha256_regular(path)
-    except InputRejected as exc:
-        return FileOutcome(str(path), "refused", year=year, folder_unit_code=folder_unit, reason=exc.reason,
-                           rule=exc.rule)
-    submission_id = f"dti:{year}:{folder_unit}:{sha[:16]}"
-    if con.execute("SELECT 1 FROM raw.dti_submissions WHERE submission_id = ?", [submission_id]).fetchone():
-        return FileOutcome(str(path), "unchanged", submission_id, year, folder_unit)
-    received_at = dt.datetime.now()
-    try:
-        archived = archive_input(con, path, sha, dti_period(year), extract_kind=None, source_type="dti_report",
-                                 original_location=str(path), inbox_path=f"{year}/{path.parent.name}/{path.name}",
-                                 root=archive_root).path
-    except ArchiveIntegrityError:
-        # replaced (or swapped for a link) between hashing and copying: taken on the next run
-        return FileOutcome(str(path), "skipped", year=year, folder_unit_code=folder_unit,
-                           reason=f"file changed while it was being taken; it is taken again on the next run "
-                                  f"({location(path.name)})")
-    fmt = path.suffix.lower().lstrip(".")
-    report, header, rows = None, None, []
-    rule = reason = None
-    try:
-        try:
-            report = read_report(archived, name=path.name)
-        except ReportFileError as exc:
-            raise _FileRejection(exc.rule, exc.reason) from None
-        except Exception as exc:  # noqa: BLE001 - one odd file must not block the inbox
-            raise _FileRejection("unreadable_file", f"cannot be read as a report ({type(exc).__name__}: "
-                                                    f"{shown(exc, 200)}); send the template again "
-                                                    f"({location(path.name)})") from None
-        try:
-            header = _check_header(report, year, folder_unit, received_at.date())
-        except _FileRejection as exc:
-            # A foreign or misfiled report is still read, so its rows can be traced.
-            if exc.rule in ("foreign_unit", "foreign_year"):
-                try:
-                    header = _check_header(report, *_own_place(report), received_at.date())
-                except (_FileRejection, CellError):
-                    header = None
-            raise
-        rows = _value_rows(report, header)
-    except _FileRejection as exc:
-        rule, reason = exc.rule, exc.reason
-        if header is not None and not rows:
-            rows = _value_rows(report, header)
-    status = "rejected" if rule else "accepted"
-    rejected = sum(r["rejection_rule"] is not None for r in rows)
-    # reconciliation: every data row read is stored, accepted or rejected (None: not read/kept)
-    counts = (len(rows), len(rows) - rejected, rejected) if header is not None else (None, None, None)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        version = _next_version(con, year, folder_unit)
-        con.execute(
-            "INSERT INTO raw.dti_submissions (submission_id, year, folder_unit_code, unit_code, level, report_year, "
-            "report_date, version, received_at, inbox_path, archived_path, sha256, size_bytes, file_format, "
-            "file_encoding, status, rejection_reason, methodology_version, rejection_rule, rows_read, "
-            "rows_accepted, rows_rejected) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [submission_id, year, folder_unit, header.unit_code if header else _header_unit(report),
-             header.level if header else None, header.report_year if header else None,
-             header.report_date if header else None, version, received_at, str(path), str(archived), sha,
-             size, fmt if fmt in ("xlsx", "xlsm", "csv") else fmt or None,
-             report.file_encoding if report else None, status, reason,
-             header.methodology_version if header else None, rule, *counts],
-        )
-        if rows:
-            # one multi-row INSERT per file (a registered DataFrame costs more for ~50 rows)
-            placeholders = ", ".join(["(" + ", ".join(["?"] * len(VALUE_COLUMNS)) + ")"] * len(rows))
-            params = []
-            for r in rows:
-                full = {**r, "submission_id": submission_id, "year": year, "level": header.level,
-                        "unit_code": header.unit_code}
-                params.extend(full.get(c) for c in VALUE_COLUMNS)
-            con.execute(f"INSERT INTO raw.dti_report_values ({', '.join(VALUE_COLUMNS)}) VALUES {placeholders}",
-                        params)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    if rule:
-        quarantine.quarantine_file(con, path, input_kind=quarantine.DTI_REPORTS, period=str(year),
-                                   folder=(str(year), str(folder_unit)), sha256=sha, rule=rule, reason=reason,
-                                   details={"submission_id": submission_id})
-    log.info("%s %s v%d: %d rows (%d rejected)", status, path, version, len(rows), rejected)
-    return FileOutcome(str(path), status, submission_id, year, folder_unit, version, len(rows), rejected, reason,
-                       rule)
+    return engine.ingest_file(DTI_FORM, con, path, year, folder_unit, archive_root)
 
 
 def _own_place(report: ReportFile) -> tuple[int, str]:
     return parse_year(report.header.get("year")), parse_unit_code(report.header.get("unit_code"))
 
 
-def _header_unit(report: ReportFile | None) -> str | None:
-    if report is None:
-        return None
-    try:
-        return parse_unit_code(report.header.get("unit_code"))
-    except CellError:
-        return None
-
-
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox_dir: Path | None = None,
                  archive_dir: Path | None = None) -> IntakeSummary:
     """Take every new file of `inbox_dir` (default `data_dir()/inbox`, or `DXMON_DTI_INBOX`) and
     store it in the raw archive at `archive_dir` (default `raw_archive_dir()`); see the module docstring."""
-    prepare_warehouse(con)
     inbox = Path(inbox_dir).resolve() if inbox_dir else default_inbox_dir()
-    summary = IntakeSummary(str(inbox))
-    files, refused = scan_inbox(inbox)
-    for year, unit, path, why in refused:
-        summary.files.append(FileOutcome(str(path), "refused", year=year, folder_unit_code=unit, reason=why.reason,
-                                         rule=why.rule))
-        if year is not None:
-            folder = tuple(str(p) for p in (year, unit) if p is not None)
-            quarantine.record_refused(con, path, input_kind=quarantine.DTI_REPORTS, period=str(year), folder=folder,
-                                      rule=why.rule, reason=why.reason)
-        else:
-            log.warning("refused %s (%s): %s", path, why.rule, why.reason)
-    for year, unit, path in files:
-        if year is None:
-            summary.files.append(FileOutcome(
-                str(path), "skipped",
-                reason=f"not in a folder inbox/<year>/<unit_code>/; move it there to submit it ({location(path.name)})"))
-            log.warning("skipped %s: not in inbox/<year>/<unit_code>/", path)
-            continue
-        try:
-            unit = parse_unit_code(unit)
-        except CellError:
-            pass
-        summary.files.append(ingest_file(con, path, year, unit, archive_dir))
-    return summary
+    return engine.ingest_inbox(DTI_FORM, con, inbox, archive_dir)

@@ -35,6 +35,7 @@ import codecs
 import copy
 import csv
 import datetime as dt
+import functools
 import os
 import re
 import struct
@@ -90,17 +91,55 @@ class ReportFile:
         self.name = self.name or Path(self.path).name
 
 
-# Labels that identify the header cells and table columns (compared folded: no accents, lower).
-HEADER_LABELS = {fold(label.split("(")[0]): key for key, _, label, _ in HEADER_FIELDS}
-HEADER_LABELS.update({key: key for key, *_ in HEADER_FIELDS})
-HEADER_LABELS.update({fold(name): key for key, name, *_ in HEADER_FIELDS})
-HEADER_LABELS.update({"ma don vi bao cao": "unit_code", "nam": "year", "ngay bao cao": "report_date",
-                      "nam bao cao": "year", "phien ban": "methodology_version"})
-COLUMN_LABELS = {fold(label): name for name, label in TABLE_COLUMNS}
-COLUMN_LABELS.update({name: name for name, _ in TABLE_COLUMNS})
-COLUMN_LABELS.update({"ma": "indicator_code", "ma so": "indicator_code", "stt": None, "code": "indicator_code",
-                      "gia tri bao cao": "value", "so lieu": "value"})
-REQUIRED_COLUMNS = ("indicator_code", "value")
+@dataclass(frozen=True)
+class ReportLayout:
+    """Where a form keeps its cells: the data sheet's name, the header fields (key, defined name,
+    Vietnamese label, row), the table columns (machine name, Vietnamese label), the columns a
+    table header row must have, and extra spellings of labels (folded). The DTI form and the KPI
+    form are two layouts read by the same readers."""
+
+    sheet: str
+    header_fields: tuple[tuple[str, str, str, int], ...]
+    table_columns: tuple[tuple[str, str], ...]
+    required_columns: tuple[str, ...]
+    header_aliases: tuple[tuple[str, str], ...] = ()
+    column_aliases: tuple[tuple[str, str | None], ...] = ()
+    table_header_row: int = 9
+
+    @functools.cached_property
+    def header_labels(self) -> dict[str, str]:
+        """Labels that identify the header cells (compared folded: no accents, lower case)."""
+        labels = {fold(label.split("(")[0]): key for key, _, label, _ in self.header_fields}
+        labels.update({key: key for key, *_ in self.header_fields})
+        labels.update({fold(name): key for key, name, *_ in self.header_fields})
+        labels.update(dict(self.header_aliases))
+        return labels
+
+    @functools.cached_property
+    def column_labels(self) -> dict[str, str | None]:
+        labels: dict[str, str | None] = {fold(label): name for name, label in self.table_columns}
+        labels.update({name: name for name, _ in self.table_columns})
+        labels.update(dict(self.column_aliases))
+        return labels
+
+    def label_of(self, column: str) -> str:
+        return dict(self.table_columns)[column]
+
+
+DTI_LAYOUT = ReportLayout(
+    sheet=INDICATOR_SHEET,
+    header_fields=tuple(HEADER_FIELDS),
+    table_columns=tuple(TABLE_COLUMNS),
+    required_columns=("indicator_code", "value"),
+    header_aliases=(("ma don vi bao cao", "unit_code"), ("nam", "year"), ("ngay bao cao", "report_date"),
+                    ("nam bao cao", "year"), ("phien ban", "methodology_version")),
+    column_aliases=(("ma", "indicator_code"), ("ma so", "indicator_code"), ("stt", None), ("code", "indicator_code"),
+                    ("gia tri bao cao", "value"), ("so lieu", "value")),
+)
+# The DTI layout's labels, under the names they had before there were two forms.
+HEADER_LABELS = DTI_LAYOUT.header_labels
+COLUMN_LABELS = DTI_LAYOUT.column_labels
+REQUIRED_COLUMNS = DTI_LAYOUT.required_columns
 
 
 def location(name: str, sheet: str | None = None, row: int | None = None, field: str | None = None,
@@ -119,9 +158,10 @@ def location(name: str, sheet: str | None = None, row: int | None = None, field:
     return ", ".join(parts)
 
 
-def read_report(path: Path, name: str | None = None, limits: InputLimits | None = None) -> ReportFile:
-    """Read the report at `path`; `name` is the name the sender gave it (default: path's), which
-    chooses the format and appears in reasons."""
+def read_report(path: Path, name: str | None = None, limits: InputLimits | None = None,
+                layout: ReportLayout = DTI_LAYOUT) -> ReportFile:
+    """Read the report at `path` laid out as `layout` (default: the DTI form); `name` is the name
+    the sender gave it (default: path's), which chooses the format and appears in reasons."""
     path = Path(path)
     name = name or path.name
     limits = limits or input_limits()
@@ -137,8 +177,8 @@ def read_report(path: Path, name: str | None = None, limits: InputLimits | None 
                                                         f"{getattr(limits, limit_name)} bytes "
                                                         f"({_env(limit_name)}) ({location(name)})")
         if suffix == ".csv":
-            return read_csv(fh, name, limits, path)
-        return read_xlsx(fh, name, limits, path)
+            return read_csv(fh, name, limits, path, layout)
+        return read_xlsx(fh, name, limits, path, layout)
 
 
 def _env(limit_name: str) -> str:
@@ -159,10 +199,10 @@ def _check_field(value: str, limits: InputLimits, where) -> None:
                                                      f"{limit} ({_env('max_field_bytes')}) ({where()})")
 
 
-def _table_columns(labels: list[object]) -> dict[int, str]:
+def _table_columns(labels: list[object], layout: ReportLayout = DTI_LAYOUT) -> dict[int, str]:
     found = {}
     for i, label in enumerate(labels):
-        name = COLUMN_LABELS.get(fold(str(label))) if label is not None else None
+        name = layout.column_labels.get(fold(str(label))) if label is not None else None
         if name and name not in found.values():
             found[i] = name
     return found
@@ -650,9 +690,11 @@ def _cell_value(kind, raw, inline, strings, date_styles, style, epoch, from_exce
     return value
 
 
-def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | None = None) -> ReportFile:
+def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | None = None,
+              layout: ReportLayout = DTI_LAYOUT) -> ReportFile:
     """Read an XLSX report from the binary file object `fh` (see the module docstring)."""
     limits = limits or input_limits()
+    data_sheet = layout.sheet
     zf = open_package(fh, name, limits)
     where = location(name)
     try:
@@ -660,17 +702,17 @@ def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | Non
             book = _workbook(zf)
             sheet_part = None
             for title, part in book.sheets:
-                if fold(title) == fold(INDICATOR_SHEET):
+                if fold(title) == fold(data_sheet):
                     sheet_title, sheet_part = title, part
                     break
             if sheet_part is not None and sheet_part not in zf.NameToInfo:
                 raise ReportFileError("unreadable_file", f"damaged XLSX workbook: the part of sheet "
-                                                         f"'{INDICATOR_SHEET}' is missing ({where})")
+                                                         f"'{data_sheet}' is missing ({where})")
             if sheet_part is None:
                 found = ", ".join(f"'{shown(t, 60)}'" for t, _ in book.sheets[:20])
                 raise ReportFileError(
                     "missing_sheet",
-                    f"missing sheet: no sheet '{INDICATOR_SHEET}' (found: {found}); fill the template without "
+                    f"missing sheet: no sheet '{data_sheet}' (found: {found}); fill the template without "
                     f"renaming or deleting the sheet ({where})")
             _count_tags(zf, sheet_part, sheet_title, limits, name)
             strings = _shared_strings(zf, book.shared_strings, limits, name)
@@ -685,18 +727,19 @@ def read_xlsx(fh, name: str, limits: InputLimits | None = None, path: Path | Non
     finally:
         zf.close()
     _apply_merges(sheet, limits, name, sheet_title)
-    header = _xlsx_header(book, sheet_title, sheet)
+    header = _xlsx_header(book, sheet_title, sheet, layout)
     header_row = col_map = None
     for row_no in sorted(r for r in sheet.cells if r <= 60):
-        columns = _table_columns(_row_list(sheet.cells[row_no]))
-        if all(c in columns.values() for c in REQUIRED_COLUMNS):
+        columns = _table_columns(_row_list(sheet.cells[row_no]), layout)
+        if all(c in columns.values() for c in layout.required_columns):
             header_row, col_map = row_no, columns
             break
     if header_row is None:
+        labels = " and ".join(f"'{layout.label_of(c)}'" for c in layout.required_columns)
         raise ReportFileError(
             "missing_columns",
-            f"missing columns: no table header row with the columns 'Mã chỉ tiêu' and 'Giá trị'; keep the "
-            f"template's row 9 ({location(name, sheet_title)})")
+            f"missing columns: no table header row with the columns {labels}; keep the "
+            f"template's row {layout.table_header_row} ({location(name, sheet_title)})")
     rows = []
     formula_rows = {r for r, _ in sheet.formulas}
     for excel_row in sorted(r for r in set(sheet.cells) | formula_rows if r > header_row):
@@ -743,14 +786,14 @@ def _apply_merges(sheet: _Sheet, limits: InputLimits, name: str, title: str) -> 
                     target[col] = top
 
 
-def _xlsx_header(book: _Workbook, title: str, sheet: _Sheet) -> dict[str, object]:
+def _xlsx_header(book: _Workbook, title: str, sheet: _Sheet, layout: ReportLayout = DTI_LAYOUT) -> dict[str, object]:
     """Header cells by defined name (workbook-level or scoped to the indicator sheet, pointing into
     it); by label in the first rows when a name is missing (a sheet copied into another workbook
     loses its names)."""
-    header: dict[str, object] = {key: None for key, *_ in HEADER_FIELDS}
+    header: dict[str, object] = {key: None for key, *_ in layout.header_fields}
     found: set[str] = set()
     index = next((i for i, (t, _) in enumerate(book.sheets) if t == title), None)
-    for key, defined_name, _, _ in HEADER_FIELDS:
+    for key, defined_name, _, _ in layout.header_fields:
         for local, text in book.defined.get(defined_name, []):
             if local is not None and local != index:
                 continue
@@ -769,7 +812,7 @@ def _xlsx_header(book: _Workbook, title: str, sheet: _Sheet) -> dict[str, object
         for i, v in enumerate(values[:6]):
             if v is None or not isinstance(v, str):
                 continue
-            key = HEADER_LABELS.get(fold(v.split("(")[0]))
+            key = layout.header_labels.get(fold(v.split("(")[0]))
             if key is None or key in found:
                 continue
             following = [x for x in values[i + 1:] if clean_text(x) is not None]
@@ -862,7 +905,8 @@ class _Lines:
                                                 f"bytes ({_env('max_line_bytes')}) ({location(self.name, row=line_no)})")
 
 
-def read_csv(fh, name: str, limits: InputLimits | None = None, path: Path | None = None) -> ReportFile:
+def read_csv(fh, name: str, limits: InputLimits | None = None, path: Path | None = None,
+             layout: ReportLayout = DTI_LAYOUT) -> ReportFile:
     """Read a CSV report from the binary file object `fh`: `# key: value` header lines, then the
     table (see the module docstring)."""
     limits = limits or input_limits()
@@ -876,14 +920,14 @@ def read_csv(fh, name: str, limits: InputLimits | None = None, path: Path | None
     fh.seek(bom)
     lines = _Lines(fh, codec, limits, name)
     try:
-        return _read_csv_lines(iter(lines), lines, name, encoding, limits, path)
+        return _read_csv_lines(iter(lines), lines, name, encoding, limits, path, layout)
     except EncodingError as exc:
         raise ReportFileError("wrong_encoding", f"{exc} ({location(name)})") from None
 
 
 def _read_csv_lines(source: Iterator[str], lines: _Lines, name: str, encoding: str, limits: InputLimits,
-                    path: Path | None) -> ReportFile:
-    header: dict[str, object] = {key: None for key, *_ in HEADER_FIELDS}
+                    path: Path | None, layout: ReportLayout = DTI_LAYOUT) -> ReportFile:
+    header: dict[str, object] = {key: None for key, *_ in layout.header_fields}
     found: set[str] = set()
     first = None
     for line in source:
@@ -894,7 +938,7 @@ def _read_csv_lines(source: Iterator[str], lines: _Lines, name: str, encoding: s
         if stripped.startswith("#"):
             m = _COMMENT.match(stripped.rstrip(",;\t").rstrip('"'))
             if m:
-                key = HEADER_LABELS.get(fold(m.group(1))) or HEADER_LABELS.get(m.group(1).strip().lower())
+                key = layout.header_labels.get(fold(m.group(1))) or layout.header_labels.get(m.group(1).strip().lower())
                 if key:
                     header[key] = m.group(2).strip().strip('"') or None
                     found.add(key)
@@ -925,12 +969,12 @@ def _read_csv_lines(source: Iterator[str], lines: _Lines, name: str, encoding: s
             for v in values:
                 _check_field(v, limits, lambda r=record_line: location(name, row=r))
             if col_map is None:
-                col_map = _table_columns(values)
-                if not all(c in col_map.values() for c in REQUIRED_COLUMNS):
+                col_map = _table_columns(values, layout)
+                if not all(c in col_map.values() for c in layout.required_columns):
                     labels = ", ".join(shown(v, 40) for v in values[:20])
                     raise ReportFileError(
                         "missing_columns",
-                        f"missing columns: the table header needs the columns indicator_code and value (found: "
+                        f"missing columns: the table header needs the columns {' and '.join(layout.required_columns)} (found: "
                         f"{labels}) ({location(name, row=record_line)})")
                 continue
             if not values:

@@ -113,6 +113,62 @@ def _section_rows(version: str, level: str, rows: list[Indicator]) -> list[tuple
     return [(mains.get(r.parent_code), r) for r in rows]
 
 
+# --------------------------------------------------------------------------------------------
+# Pieces every form's workbook shares (the DTI form here, the KPI form in
+# ingestion/kpi/reports/templates.py): the header block with defined names, the unit list and
+# date validation, the table header.
+
+INPUT_FILL = "FFF2CC"
+
+
+def write_header_cells(wb: Workbook, ws, header_fields, values: dict) -> None:
+    """The header block: label in column A, value in B (merged to D), each value cell with a
+    workbook-level defined name pointing at it (what intake reads first)."""
+    sheet_ref = quote_sheetname(ws.title)
+    for key, name, label, row in header_fields:
+        ws.cell(row, 1, label).font = Font(bold=True)
+        value = values.get(key)
+        cell = ws.cell(row, 2, value if value != "" else None)
+        if key == "unit_code":
+            cell.number_format = "@"  # keep '01' as text
+        if key == "report_date":
+            cell.number_format = "DD/MM/YYYY"
+        if key == "period":
+            cell.number_format = "@"  # keep '2025-08' as text (Excel would make it a date)
+        cell.fill = PatternFill("solid", fgColor=INPUT_FILL)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=4)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet_ref}!$B${row}")
+
+
+def add_unit_and_date_validation(wb: Workbook, ws, units, header_fields) -> None:
+    """The unit codes of the level as a validation list on a hidden sheet, and a date validation
+    on the report date cell."""
+    rows = {key: row for key, _, _, row in header_fields}
+    units_ws = wb.create_sheet(UNITS_SHEET)
+    units = list(units)
+    for i, u in enumerate(units, start=1):
+        units_ws.cell(i, 1, u.code).number_format = "@"
+        units_ws.cell(i, 2, u.name_vi)
+    units_ws.sheet_state = "hidden"
+    dv_unit = DataValidation(type="list", formula1=f"{quote_sheetname(UNITS_SHEET)}!$A$1:$A${max(len(units), 1)}",
+                             allow_blank=False, showErrorMessage=True,
+                             error="Chọn mã đơn vị trong danh sách", errorTitle="Mã đơn vị")
+    dv_date = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)", formula2="DATE(2100,12,31)",
+                             showErrorMessage=True, error="Ngày dạng dd/mm/yyyy", errorTitle="Ngày báo cáo")
+    ws.add_data_validation(dv_unit)
+    ws.add_data_validation(dv_date)
+    dv_unit.add(f"B{rows['unit_code']}")
+    dv_date.add(f"B{rows['report_date']}")
+
+
+def write_table_header(ws, table_columns, row: int) -> None:
+    for col, (_, label) in enumerate(table_columns, start=1):
+        c = ws.cell(row, col, label)
+        c.font = Font(bold=True)
+        c.fill = PatternFill("solid", fgColor="D9E1F2")
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+
+
 def report_workbook(level: str, year: int, methodology_version: str | None = None,
                     unit_code: str | None = None, report_date: dt.date | str | None = None,
                     values: dict[str, dict] | None = None) -> Workbook:
@@ -138,40 +194,9 @@ def report_workbook(level: str, year: int, methodology_version: str | None = Non
     ws["A1"].font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TABLE_COLUMNS))
     header = _header_values(level, year, unit_code, report_date, version)
-    sheet_ref = quote_sheetname(INDICATOR_SHEET)
-    for key, name, label, row in HEADER_FIELDS:
-        ws.cell(row, 1, label).font = Font(bold=True)
-        cell = ws.cell(row, 2, header[key] if header[key] != "" else None)
-        if key == "unit_code":
-            cell.number_format = "@"  # keep '01' as text
-        if key == "report_date":
-            cell.number_format = "DD/MM/YYYY"
-        cell.fill = PatternFill("solid", fgColor="FFF2CC")
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=4)
-        wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet_ref}!$B${row}")
-
-    # Unit codes of the level as a validation list on a hidden sheet.
-    units_ws = wb.create_sheet(UNITS_SHEET)
-    codes = [u.code for u in units_for_year(year, level)]
-    for i, u in enumerate(units_for_year(year, level), start=1):
-        units_ws.cell(i, 1, u.code).number_format = "@"
-        units_ws.cell(i, 2, u.name_vi)
-    units_ws.sheet_state = "hidden"
-    dv_unit = DataValidation(type="list", formula1=f"{quote_sheetname(UNITS_SHEET)}!$A$1:$A${len(codes)}",
-                             allow_blank=False, showErrorMessage=True,
-                             error="Chọn mã đơn vị trong danh sách", errorTitle="Mã đơn vị")
-    dv_date = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)", formula2="DATE(2100,12,31)",
-                             showErrorMessage=True, error="Ngày dạng dd/mm/yyyy", errorTitle="Ngày báo cáo")
-    ws.add_data_validation(dv_unit)
-    ws.add_data_validation(dv_date)
-    dv_unit.add("B2")
-    dv_date.add("B6")
-
-    for col, (_, label) in enumerate(TABLE_COLUMNS, start=1):
-        c = ws.cell(TABLE_HEADER_ROW, col, label)
-        c.font = Font(bold=True)
-        c.fill = PatternFill("solid", fgColor="D9E1F2")
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+    write_header_cells(wb, ws, HEADER_FIELDS, header)
+    add_unit_and_date_validation(wb, ws, units_for_year(year, level), HEADER_FIELDS)
+    write_table_header(ws, TABLE_COLUMNS, TABLE_HEADER_ROW)
     col_of = {name: i for i, (name, _) in enumerate(TABLE_COLUMNS, start=1)}
     validations: dict[tuple, DataValidation] = {}
 
