@@ -42,7 +42,7 @@ from ingestion.core.files import sha256_of
 from ingestion.core.gate_rule import GATE_BASIS_SQL, STALE_OVERRIDE_SQL
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, sql_str, table_exists
-from publication.audit.provenance import DTI, KPI, SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from publication.audit.provenance import DTI, KPI, KPI_REPORTS, SERVICE_INDEX, code_version, current_user, hash_of_hashes
 from publication.published_marts import DTI_YEAR, MONTH, ROW, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
@@ -83,7 +83,8 @@ class PublicationResult:
 def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by: str | None = None,
                     index_name: str = SERVICE_INDEX) -> dict:
     """Record the decision to publish a period although its blocking checks failed: a month
-    (YYYY-MM) of the service index, or a year (YYYY) of the DTI."""
+    (YYYY-MM) of the service index, a year (YYYY) of the DTI, or a report period of the agencies'
+    KPI reports (YYYY-Qn, YYYY-MM, YYYY; it applies to the KPI marts at their next build)."""
     prepare_warehouse(con)
     if not reason or len(reason.strip()) < 10:
         raise OverrideError("an override needs a reason of at least 10 characters: say why the failed checks "
@@ -107,14 +108,21 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
             [period_date],
         ).fetchone()
         rerun = f"dxmon run --month {label}"
+    elif index_name == KPI_REPORTS:
+        row = con.execute("SELECT period_start, is_publishable, blocking_failures, run_id FROM meta.kpi_period_status "
+                          "WHERE period = ?", [period]).fetchone()
+        label = period
+        period_date = row[0].isoformat() if row else None
+        status = row[1:] if row else None
+        rerun = "dxmon kpi progress --rebuild"
     else:
-        raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX} or {DTI}")
+        raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX}, {DTI} or {KPI_REPORTS}")
     if status is None:
         raise OverrideError(f"{label} ({index_name}) has not been validated; run `{rerun}` first")
     if status[0]:
         raise OverrideError(f"{label} ({index_name}) passed its blocking checks; it is published without an override")
     now = dt.datetime.now()
-    prefix = "ovr-" if index_name == SERVICE_INDEX else f"ovr-{index_name}-"
+    prefix = "ovr-" if index_name == SERVICE_INDEX else f"ovr-{index_name.replace('_', '-')}-"
     override_id = f"{prefix}{label}-{now:%Y%m%dT%H%M%S%f}"
     record = {
         "override_id": override_id, "index_name": index_name, "period_month": label,

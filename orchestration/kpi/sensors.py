@@ -9,7 +9,7 @@ import json
 
 import dagster as dg
 
-from ingestion.kpi.reports.intake import default_kpi_inbox_dir
+from ingestion.kpi.reports.intake import default_inbox_dir as default_kpi_inbox_dir
 from orchestration.kpi.jobs import kpi_tracking_job
 from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log, scan_inputs
 from orchestration.partitions import monthly_partitions

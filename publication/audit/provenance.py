@@ -23,6 +23,7 @@ from ingestion.core.warehouse import PROJECT_ROOT
 
 SERVICE_INDEX = "service_index"
 DTI = "dti"
+KPI_REPORTS = "kpi_reports"  # the agencies' KPI reports: their gate (meta.kpi_period_status), their overrides
 KPI = "kpi"  # KPI tracking (docs/kpi_tracking.md): one provenance row per build, at its as-of month
 
 
