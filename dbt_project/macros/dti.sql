@@ -64,13 +64,19 @@
 {#- Refusal (docs/methodology_dti.md: "a run with unset weights must refuse to score, saying which weights are
     missing; never guess"). Run as a pre-hook of the model that multiplies main-indicator values
     by their points: which (methodology_version, level) pairs are scored is only known from the
-    data, so the check reads the scope relation (upstream, already built) and raises when any of
-    its main indicators has no points after supplements. The model then errors with this message
-    and dbt skips everything downstream of it; nothing partial is written.
+    data, so the check reads the scope relation (upstream, already built) and raises when
+      * any of its main indicators has no points after supplements (weights_relation), or
+      * its catalogue lacks nodes the legal decision states (structure_relation: the national
+        level, whose indicator list and points are not public).
+    The model then errors with this message and dbt skips everything downstream of it; nothing
+    partial is written. A (version, level) with no report in scope is never checked: the monthly
+    run does not fail for a level nobody reported.
     scope_relation: rows with methodology_version, level being scored.
-    weights_relation: int_dti_main_weights. -#}
-{% macro dti_refuse_unset_points(scope_relation, weights_relation, what) %}
+    weights_relation: int_dti_main_weights.
+    structure_relation: int_dti_indicator_structure_checked, or none. -#}
+{% macro dti_refuse_unset_points(scope_relation, weights_relation, what, structure_relation=none) %}
     {%- if execute -%}
+        {%- set problems = [] -%}
         {%- set query -%}
             select weights.methodology_version, weights.level, weights.indicator_code
             from (select distinct methodology_version, level from {{ scope_relation }}) as scope
@@ -91,13 +97,58 @@
             {%- for key, codes in missing.items() -%}
                 {%- do parts.append(key ~ ': main indicators ' ~ (codes | join(', '))) -%}
             {%- endfor -%}
-            {{ exceptions.raise_compiler_error(
-                'DTI scoring refused (' ~ what ~ '): main-indicator points are unset for '
+            {%- do problems.append(
+                'main-indicator points are unset for '
                 ~ (parts | join('; '))
                 ~ '. These weights are not public: load them as data with '
                 ~ '`dxmon dti load-weights FILE --source TEXT` (raw.dti_weight_supplements) or set '
                 ~ 'max_points in seeds/methodology/dti/dti_indicators.csv from the official annex. '
-                ~ 'Never guess them.') }}
+                ~ 'Never guess them.') -%}
+        {%- endif -%}
+        {%- if structure_relation is not none -%}
+            {%- set structure_query -%}
+                select structure.methodology_version, structure.level, structure.parent_code,
+                    structure.parent_node_type, structure.parent_name_vi, structure.parent_max_points,
+                    structure.child_node_type, structure.expected_children, structure.catalogue_children
+                from (select distinct methodology_version, level from {{ scope_relation }}) as scope
+                inner join {{ structure_relation }} as structure
+                    on structure.methodology_version = scope.methodology_version
+                    and structure.level = scope.level
+                where structure.missing_children > 0
+                order by structure.methodology_version, structure.level,
+                    structure.parent_display_order nulls first, structure.parent_code
+            {%- endset -%}
+            {%- set structure_result = run_query(structure_query) -%}
+            {%- if structure_result.rows | length > 0 -%}
+                {%- set child_words = {'sub': 'indicators', 'main': 'main indicators', 'pillar': 'pillars'} -%}
+                {%- set incomplete = {} -%}
+                {%- for row in structure_result.rows -%}
+                    {%- set key = 'methodology_version ' ~ row[0] ~ ', level ' ~ row[1] -%}
+                    {%- if row[2] is none -%}
+                        {%- set place = 'top level' -%}
+                    {%- else -%}
+                        {%- set points = '' if row[5] is none else ' (' ~ (row[5] | int) ~ ' points)' -%}
+                        {%- set place = (row[3] or 'node') ~ ' ' ~ row[2] ~ ' ' ~ (row[4] or '') ~ points -%}
+                    {%- endif -%}
+                    {%- do incomplete.setdefault(key, []).append(
+                        place ~ ': ' ~ (row[8] | int) ~ ' of ' ~ (row[7] | int) ~ ' '
+                        ~ child_words.get(row[6], row[6]) ~ ' in the catalogue') -%}
+                {%- endfor -%}
+                {%- set parts = [] -%}
+                {%- for key, places in incomplete.items() -%}
+                    {%- do parts.append(key ~ ': ' ~ (places | join(', '))) -%}
+                {%- endfor -%}
+                {%- do problems.append(
+                    'the indicator list is incomplete for '
+                    ~ (parts | join('; '))
+                    ~ '. These indicators and their points are not public: add each one (rule, '
+                    ~ 'max_points) to seeds/methodology/dti/dti_indicators.csv from the official annex '
+                    ~ '(seeds/methodology/dti/dti_indicator_structure.csv states how many). Never guess them.') -%}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if problems | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                'DTI scoring refused (' ~ what ~ '): ' ~ (problems | join(' Also: '))) }}
         {%- endif -%}
     {%- endif -%}
     select 1 as dti_main_indicator_points_are_set

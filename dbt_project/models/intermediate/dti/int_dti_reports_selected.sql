@@ -7,6 +7,8 @@
 --     units_as_of; ministries: ministry_units_as_of) through the registry's crosswalks
 --     (int_unit_codes_attributed). An old province ranked in a year whose units_as_of is after
 --     the 2025 merger goes to its new province, where main-indicator values are averaged.
+-- The national level has no unit registry: its one unit is the country (seed dti_national_unit),
+-- the reporting and the ranking unit at once.
 with
 
 contexts as (
@@ -32,6 +34,12 @@ units as (
 attribution as (
 
     select * from {{ ref('int_unit_codes_attributed') }}
+
+),
+
+national_unit as (
+
+    select * from {{ ref('stg_methodology__dti_national_unit') }}
 
 ),
 
@@ -74,7 +82,7 @@ latest as (
 
 ),
 
-final as (
+registry_units as (
 
     select
         latest.context_key,
@@ -115,6 +123,44 @@ final as (
         and ranking_unit.unit_level = latest.level
         and ranking_unit.valid_from <= latest.ranking_date
         and (ranking_unit.valid_to is null or ranking_unit.valid_to >= latest.ranking_date)
+
+),
+
+national as (
+
+    select
+        latest.context_key,
+        latest.year,
+        latest.period_month,
+        latest.as_of_date,
+        latest.measures_through_month,
+        latest.is_provisional,
+        latest.methodology_version,
+        latest.level,
+        latest.submission_id,
+        latest.submission_version,
+        latest.report_date,
+        latest.reporting_unit_code,
+        {{ dbt.concat(["latest.level", "'-'", "latest.reporting_unit_code"]) }} as reporting_unit_key,
+        cast(null as date) as reporting_unit_valid_from,
+        cast(null as date) as reporting_unit_valid_to,
+        latest.ranking_date,
+        latest.reporting_unit_code as unit_code,
+        {{ dbt.concat(["latest.level", "'-'", "latest.reporting_unit_code"]) }} as unit_key,
+        national_unit.unit_name_vi as unit_name,
+        'all' as unit_group
+    from latest
+    left join national_unit
+        on national_unit.unit_code = latest.reporting_unit_code
+    where latest.level = 'national'
+
+),
+
+final as (
+
+    select * from registry_units
+    union all
+    select * from national
 
 )
 

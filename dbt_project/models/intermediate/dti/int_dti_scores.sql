@@ -1,15 +1,17 @@
 {{
     config(
-        pre_hook="{{ dti_refuse_unset_points(ref('int_dti_main_indicator_values'), ref('int_dti_main_weights'), 'scoring DTI reports') }}"
+        pre_hook="{{ dti_refuse_unset_points(ref('int_dti_reports_selected'), ref('int_dti_main_weights'), 'scoring DTI reports', ref('int_dti_indicator_structure_checked')) }}"
     )
 }}
+-- depends_on: {{ ref('int_dti_indicator_structure_checked') }}
 -- One row per scoring context and ranked unit: the DTI total.
 --   total_points = sum of main-indicator value x its points (1000 points in all)
 --   dti_value    = total_points / total points of the version, unrounded (docs/methodology_dti.md: from DTI
 --                  2021 on; 1726_2020 pillars weighted 400/300/300 = 0.4/0.3/0.3, same formula)
 --   completeness = sub-indicators with a value / sub-indicators of the catalogue
--- The pre-hook refuses to score when a (version, level) in scope has a main indicator without
--- points after supplements: the error names version, level and indicator codes.
+-- The pre-hook refuses to score when a (version, level) with a report in scope has a main
+-- indicator without points after supplements, or lacks indicators its legal decision states
+-- (the national level): the error names version, level and indicator codes or the pillars.
 with
 
 main_values as (
