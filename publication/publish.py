@@ -42,7 +42,15 @@ from ingestion.core.files import sha256_of
 from ingestion.core.gate_rule import GATE_BASIS_SQL, STALE_OVERRIDE_SQL
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir, sql_str, table_exists
-from publication.audit.provenance import DTI, KPI, KPI_REPORTS, SERVICE_INDEX, code_version, current_user, hash_of_hashes
+from publication.audit.provenance import (
+    DTI,
+    KPI,
+    KPI_REPORTS,
+    SERVICE_INDEX,
+    code_version,
+    current_user,
+    hash_of_hashes,
+)
 from publication.published_marts import DTI_YEAR, MONTH, ROW, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =

@@ -10,6 +10,7 @@ registers its commands; each command calls library functions or runs a Dagster j
     dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
     dxmon explain | audit-pack | audit-archive   the auditors' commands
     dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
+    dxmon kpi ...                       KPI tracking: report forms, statistics and index files, progress
     dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
 
 One writer at a time: a command that writes the warehouse takes its lock first
@@ -25,11 +26,11 @@ import argparse
 import logging
 import sys
 
-from orchestration.cli import audit, demo, dti, publication, service_index
+from orchestration.cli import audit, demo, dti, kpi, publication, service_index
 from orchestration.cli.environment import setup_environment
 from orchestration.warehouse_lock import EXIT_BUSY, WRITE, WarehouseBusy, warehouse_lock
 
-COMMAND_MODULES = (service_index, publication, audit, dti, demo)
+COMMAND_MODULES = (service_index, publication, audit, dti, kpi, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
 """`dxmon demo generate | serve | run`: the demo data, the demo portal, and the whole demo end to
-end (the service index from files and the demo portal, then the DTI from demo reports)."""
+end (the service index from files and the demo portal, then the DTI from demo reports, then KPI
+tracking from the platform's marts, demo agency KPI reports and the real published figures)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from ingestion.core.warehouse import connect, data_dir
+from orchestration.cli.kpi import print_kpi_outputs, run_kpi_tracking
 from orchestration.cli.service_index import print_outputs, run_months
 from orchestration.warehouse_lock import WRITE
 
@@ -50,6 +52,8 @@ def demo_run(args) -> int:
     from demo.portal_server import DemoPortalServer
 
     store = demo_generate(args)
+    if not args.skip_kpi:
+        prepare_kpi_demo()  # before the monthly run: its KPI assets take the reports in
     with DemoPortalServer(store, token=DEMO_TOKEN) as server:
         os.environ["DXMON_PORTAL_URL"] = server.url
         os.environ["DXMON_PORTAL_TOKEN"] = DEMO_TOKEN
@@ -62,10 +66,43 @@ def demo_run(args) -> int:
         started = time.time()
         dti_ok = run_dti_demo()
         print(f"DTI pipeline took {time.time() - started:.1f} s")
+    kpi_ok = True
+    if not args.skip_kpi:
+        # once more as of the last demo month, now that the DTI years are closed (each unit's DTI
+        # is a KPI); the monthly run already took the KPI reports in
+        started = time.time()
+        kpi_ok = run_kpi_tracking(args.last)
+        print(f"KPI tracking took {time.time() - started:.1f} s")
     print_outputs()
     if not args.skip_dti:
         print_dti_outputs()
-    return 0 if ok and dti_ok else 1
+    if not args.skip_kpi:
+        print_kpi_outputs()
+    return 0 if ok and dti_ok and kpi_ok else 1
+
+
+def prepare_kpi_demo(out: Path | None = None) -> None:
+    """The KPI part of the demo's inputs: the agencies' KPI reports of 2025-Q2 and 2025-Q3 (with
+    planted defects) dropped into the KPI inbox, and the real published statistics releases and
+    international index files (demo/kpi/) loaded as a person would with `dxmon kpi load-*`."""
+    from demo.kpi import load_demo_sources
+    from demo.kpi_reports import generate_demo_kpi_reports
+    from ingestion.kpi.reports.intake import default_inbox_dir as default_kpi_inbox_dir
+
+    out = Path(out or data_dir() / "demo" / "kpi")
+    reports = generate_demo_kpi_reports(out)
+    inbox = default_kpi_inbox_dir()
+    for path in sorted(reports.inbox.rglob("*")):
+        if path.is_file():
+            target = inbox / path.relative_to(reports.inbox)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_size != path.stat().st_size:
+                shutil.copy2(path, target)  # keeps the report's date as the file's time
+    print(f"KPI demo reports: {json.dumps(reports.as_metadata(), ensure_ascii=False)[:600]} -> {inbox}")
+    with connect() as con:
+        loaded = load_demo_sources(con)
+    print(f"KPI demo sources: {loaded['files']} files ({loaded['loaded']} loaded, {loaded['unchanged']} unchanged, "
+          f"{loaded['rows_rejected']} rows rejected, files rejected: {loaded['rejected_files'] or 'none'})")
 
 
 def demo_serve(args) -> int:
@@ -171,6 +208,7 @@ def register(sub) -> None:
         p.add_argument("--out", default=str(data_dir() / "demo"), help="output folder (default %(default)s)")
         if name == "run":
             p.add_argument("--skip-dti", action="store_true", help="the service index only, no DTI demo")
+            p.add_argument("--skip-kpi", action="store_true", help="no KPI tracking demo")
     serve = demo_sub.add_parser("serve", help="serve a demo portal store over HTTP on 127.0.0.1")
     serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
     serve.add_argument("--port", type=int, default=8766)
