@@ -12,10 +12,12 @@ def register(sub) -> None:
     publish.add_argument("--override", action="store_true",
                          help="publish --month (or, with --index dti, --year) although its blocking checks "
                               "failed (needs --reason)")
-    publish.add_argument("--index", default="service_index", choices=["service_index", "dti"],
-                         help="the index whose period is overridden (default %(default)s)")
+    publish.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi_reports"],
+                         help="the index whose period is overridden (default %(default)s; kpi_reports: the "
+                              "agencies' KPI reports of --period)")
     publish.add_argument("--month", help="YYYY-MM: the service-index month to override")
     publish.add_argument("--year", help="YYYY: the DTI year to override (with --index dti)")
+    publish.add_argument("--period", help="YYYY-Qn, YYYY-MM or YYYY: the KPI report period (with --index kpi_reports)")
     publish.add_argument("--reason", help="why the failed checks do not invalidate the month (recorded)")
     publish.add_argument("--by", help="who decides (default: DXMON_USER or the OS user)")
     publish.set_defaults(handler=publish_handler)
@@ -25,10 +27,11 @@ def publish_handler(args) -> int:
     from ingestion.core.warehouse import connect
     from publication.publish import OverrideError, publish, record_override
 
-    period = args.year if args.index == "dti" else args.month
+    period = {"dti": args.year, "kpi_reports": args.period}.get(args.index, args.month)
     if args.override:
         if not period or not args.reason:
-            need = "--index dti --year YYYY" if args.index == "dti" else "--month YYYY-MM"
+            need = {"dti": "--index dti --year YYYY", "kpi_reports": "--index kpi_reports --period YYYY-Qn"}.get(
+                args.index, "--month YYYY-MM")
             print(f"dxmon publish --override needs {need} and --reason TEXT", file=sys.stderr)
             return 2
         try:
@@ -39,8 +42,10 @@ def publish_handler(args) -> int:
             return 2
         print(f"override {record['override_id']} recorded by {record['overridden_by']} for {args.index} "
               f"{record['period_month']}: checks overridden: {record['overridden_checks']}")
-    elif args.month or args.year or args.reason:
-        print("--month, --year and --reason go with --override", file=sys.stderr)
+        if args.index == "kpi_reports":
+            print("the KPI marts read the gate when they are built: `dxmon kpi progress --rebuild` applies it")
+    elif args.month or args.year or args.period or args.reason:
+        print("--month, --year, --period and --reason go with --override", file=sys.stderr)
         return 2
     result = publish()
     print(f"published {', '.join(result.published_months)} to {result.directory}")
