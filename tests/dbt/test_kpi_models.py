@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.dbt import kpi_fixture
@@ -39,16 +39,16 @@ def warehouse(tmp_path_factory) -> DbtTestWarehouse:
 def progress(wh, kpi: str, measure: str = "main", **where) -> list[dict]:
     conditions = " and ".join(f"{column} = ?" for column in where)
     sql = f"select * from marts.rpt_kpi_progress where kpi_code = ? and measure = ?{' and ' + conditions if where else ''}"
-    with __import__("duckdb").connect(str(wh.path), read_only=True) as con:
+    with duckdb.connect(str(wh.path), read_only=True) as con:
         cursor = con.execute(sql + " order by target_year, source_document, target_value", [kpi, measure, *where.values()])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def test_platform_roll_ups_sum_numerators_and_denominators(warehouse):
-    rows = dict(((level, unit), (value, numerator, denominator)) for level, unit, value, numerator, denominator in warehouse.rows(
+    rows = {(level, unit): (value, numerator, denominator) for level, unit, value, numerator, denominator in warehouse.rows(
         "select level, unit_code, value, numerator, denominator from marts.fct_kpi_values "
-        "where kpi_code = 'SI-02' and period = '2025-06'"))
+        "where kpi_code = 'SI-02' and period = '2025-06'")}
     assert rows[("province", "01")][0] == pytest.approx(90.0)
     assert rows[("province", "02")][0] == pytest.approx(10.0)
     # all provinces: 19 / 110, not the mean of the ratios (50 %)
@@ -174,7 +174,7 @@ def test_targets_at_level_all_apply_to_units_and_the_rank_direction(warehouse):
 
 
 def test_international_comparison_peer_rank_leader_target_and_driver(warehouse):
-    with __import__("duckdb").connect(str(warehouse.path), read_only=True) as con:
+    with duckdb.connect(str(warehouse.path), read_only=True) as con:
         cursor = con.execute("select * from marts.rpt_international_comparison where index_code = 'EGDI' "
                              "order by edition, country_code")
         names = [d[0] for d in cursor.description]

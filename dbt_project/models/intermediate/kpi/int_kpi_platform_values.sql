@@ -22,10 +22,14 @@ measure_values as (
 
     -- the indicator rows name their measures: one row per month, unit and measure (a measure
     -- shared by several indicators has the same value in each)
-    select period_month, unit_code, unit_level, methodology_version, numerator_measure as measure_code, numerator as measure_value
+    select
+        period_month, unit_code, unit_level, methodology_version,
+        numerator_measure as measure_code, numerator as measure_value
     from indicator_rows
     union all
-    select period_month, unit_code, unit_level, methodology_version, denominator_measure as measure_code, denominator as measure_value
+    select
+        period_month, unit_code, unit_level, methodology_version,
+        denominator_measure as measure_code, denominator as measure_value
     from indicator_rows
 
 ),

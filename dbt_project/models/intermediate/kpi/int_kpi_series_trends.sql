@@ -140,7 +140,8 @@ year_before as (
             points.series,
             points.value as year_before_value,
             row_number() over (
-                partition by points.kpi_code, points.measure, points.level, coalesce(points.unit_code, ''), points.series
+                partition by
+                    points.kpi_code, points.measure, points.level, coalesce(points.unit_code, ''), points.series
                 order by abs({{ dbt.datediff('points.period_end', 'latest.period_end', 'day') }} - 365)
             ) as closeness
         from points
@@ -173,7 +174,9 @@ final as (
         series_keys.level,
         series_keys.unit_code,
         series_keys.series,
-        coalesce(latest.is_aggregate, series_keys.unit_code is null and series_keys.level <> 'national') as is_aggregate,
+        coalesce(
+            latest.is_aggregate, series_keys.unit_code is null and series_keys.level <> 'national'
+        ) as is_aggregate,
         as_of.as_of_date,
         catalogue.trend_method,
         catalogue.trend_points,
@@ -191,13 +194,16 @@ final as (
         latest.value - year_before.year_before_value as year_on_year_change,
         case
             when latest.value > 0 and series_stats.earliest_value > 0 and latest.t_years > series_stats.earliest_t
-                then power(latest.value / series_stats.earliest_value, 1.0 / (latest.t_years - series_stats.earliest_t)) - 1
+                then power(
+                    latest.value / series_stats.earliest_value, 1.0 / (latest.t_years - series_stats.earliest_t)
+                ) - 1
         end as cagr,
         series_stats.trend_points_used,
         series_stats.trend_slope,
         series_stats.trend_intercept,
         case
-            when latest.value > 0 and series_stats.window_first_value > 0 and latest.t_years > series_stats.window_first_t
+            when latest.value > 0 and series_stats.window_first_value > 0
+                and latest.t_years > series_stats.window_first_t
                 then power(
                     latest.value / series_stats.window_first_value, 1.0 / (latest.t_years - series_stats.window_first_t)
                 ) - 1

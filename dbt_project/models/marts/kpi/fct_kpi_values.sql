@@ -182,14 +182,17 @@ unioned as (
         {{ kpi_year_start('index_values.edition') }} as period_start,
         {{ kpi_year_end('index_values.edition') }} as period_end,
         case
-            when index_sources.derivation = 'peer_rank' then cast(index_values.peer_rank_ascending as {{ type_double() }})
+            when index_sources.derivation = 'peer_rank'
+                then cast(index_values.peer_rank_ascending as {{ type_double() }})
             else index_values.value
         end as value,
         cast(null as {{ type_double() }}) as numerator,
         cast(null as {{ type_double() }}) as denominator,
         'international_index' as source_kind,
         index_sources.index_publisher as series,
-        {{ dbt.concat(['index_values.index_code', "' '", dbt.cast('index_values.edition', dbt.type_string())]) }} as release,
+        {{ dbt.concat([
+            'index_values.index_code', "' '", dbt.cast('index_values.edition', dbt.type_string())
+        ]) }} as release,
         index_values.is_current_release,
         index_values.load_id as source_ref,
         index_values.source_row,

@@ -46,6 +46,7 @@ countries as (
         country_code,
         max(country_name) as country_name,
         max(case when is_peer then 1 else 0 end) = 1 as is_peer,
+        country_code = '{{ var("kpi_home_country") }}' as is_home_country,
         max(case when component = 'rank' then value end) as world_rank,
         coalesce(max(case when component = 'value' then value end), max(case when component = 'score' then value end))
             as score,
@@ -108,7 +109,9 @@ edition_targets as (
             rank_targets.source_document as target_source_document,
             row_number() over (
                 partition by countries.index_code, countries.edition
-                order by rank_targets.target_year, rank_targets.source_date desc nulls last, rank_targets.target_value
+                order by
+                    rank_targets.target_year asc, rank_targets.source_date desc nulls last,
+                    rank_targets.target_value asc
             ) as target_order
         from (select distinct index_code, edition from countries) as countries
         inner join rank_targets
@@ -150,7 +153,7 @@ final as (
         with_previous.edition,
         with_previous.country_code,
         with_previous.country_name,
-        with_previous.country_code = '{{ var("kpi_home_country") }}' as is_home_country,
+        with_previous.is_home_country,
         with_previous.is_peer,
         '{{ var("kpi_peer_group") }}' as peer_group,
         with_previous.score,
@@ -161,17 +164,14 @@ final as (
         leaders.leader_rank,
         leaders.leader_score - with_previous.score as gap_to_leader_score,
         with_previous.world_rank - leaders.leader_rank as gap_to_leader_rank,
-        case when with_previous.country_code = '{{ var("kpi_home_country") }}' then edition_targets.target_kpi_code end
-            as target_kpi_code,
-        case when with_previous.country_code = '{{ var("kpi_home_country") }}' then edition_targets.target_year end
-            as target_year,
-        case when with_previous.country_code = '{{ var("kpi_home_country") }}' then edition_targets.target_value end
-            as target_rank,
-        case when with_previous.country_code = '{{ var("kpi_home_country") }}' then edition_targets.target_source_document end
-            as target_source_document,
+        case when with_previous.is_home_country then edition_targets.target_kpi_code end as target_kpi_code,
+        case when with_previous.is_home_country then edition_targets.target_year end as target_year,
+        case when with_previous.is_home_country then edition_targets.target_value end as target_rank,
         case
-            when with_previous.country_code = '{{ var("kpi_home_country") }}'
-                then with_previous.world_rank - edition_targets.target_value
+            when with_previous.is_home_country then edition_targets.target_source_document
+        end as target_source_document,
+        case
+            when with_previous.is_home_country then with_previous.world_rank - edition_targets.target_value
         end as gap_to_target_rank,
         with_previous.previous_edition,
         with_previous.previous_score,

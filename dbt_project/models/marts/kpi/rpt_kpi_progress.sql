@@ -134,7 +134,8 @@ classified as (
             when goal_sign * (projection - target_value) >= 0 then 'on_track'
             when goal_sign * required_pace_per_year > 0
                 and (goal_sign * observed_pace_per_year)
-                >= (select at_risk_min_pace_ratio from at_risk_boundary) * (goal_sign * required_pace_per_year)
+                >= (select at_risk_boundary.at_risk_min_pace_ratio from at_risk_boundary)
+                * (goal_sign * required_pace_per_year)
                 then 'at_risk'
             else 'off_track'
         end as status_code
@@ -200,8 +201,8 @@ final as (
                 "' value(s)'"
             ]) }}
         end
-        || case when classified.is_stale then ' (stale: the latest value is older than its frequency allows)' else '' end
-            as projection_note,
+        || case when classified.is_stale then ' (stale: older than its frequency allows)' else '' end
+        as projection_note,
         classified.values_used,
         classified.values_withheld,
         coalesce(classified.latest_publication_basis, 'withheld') as publication_basis,

@@ -24,10 +24,10 @@ ordered as (
             else row_number() over (
                 partition by kpi_code, measure, series, target_id is null
                 order by
-                    case when target_year >= extract(year from as_of_date) then 0 else 1 end,
-                    case when target_year >= extract(year from as_of_date) then target_year else -target_year end,
+                    case when target_year >= extract(year from as_of_date) then 0 else 1 end asc,
+                    case when target_year >= extract(year from as_of_date) then target_year else -target_year end asc,
                     source_date desc nulls last,
-                    target_id
+                    target_id asc
             )
         end as target_order
     from progress
@@ -42,7 +42,9 @@ final as (
             when target_order = 1 and off_track_severity is not null
                 then row_number() over (
                     partition by target_order = 1 and off_track_severity is not null
-                    order by off_track_severity desc, normalised_gap desc nulls last, kpi_code, measure, series
+                    order by
+                        off_track_severity desc, normalised_gap desc nulls last,
+                        kpi_code asc, measure asc, series asc
                 )
         end as off_track_rank
     from ordered
