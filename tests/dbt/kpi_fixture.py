@@ -46,6 +46,10 @@ def statistics_rows() -> list[tuple]:
         # DS-02 (linear): +2 a year, 80 needs +4: pace ratio just above 0.5 -> at risk
         ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-02", "main", "2022", 70.0, 8),
         ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-02", "main", "2023", 72.0, 9),
+        # DS-04 (linear): +1.9 a year against the +4.05 a year needed for 50 in 2025: pace ratio just
+        # under 0.5 -> off track (two documents set 50 for 2025: two rows)
+        ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-04", "main", "2022", 40.0, 12),
+        ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-04", "main", "2023", 41.9, 13),
         # one value over its target: achieved; one value under it: insufficient data, and stale
         ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-02", "smartphone_share_of_mobile_subscriptions", "2023", 85.0, 10),
         ("stat:gso1", "GSO 2024-01", "2024-01-10", "DS-05", "main", "2022-06", 20.0, 11),
@@ -138,7 +142,7 @@ def _statistics(con) -> None:
                     [load_id, release, release_date, kpi, measure, period, value, row])
     # a rejected row is never a value
     con.execute("INSERT INTO raw.kpi_statistics_values (load_id, kpi_code, measure, level, period, raw_value, "
-                "source_row, rejection_rule) VALUES ('stat:gso1', 'DS-10', 'main', 'national', '2020', 'n/a', 12, "
+                "source_row, rejection_rule) VALUES ('stat:gso1', 'DS-10', 'main', 'national', '2020', 'n/a', 14, "
                 "'not_a_number')")
 
 

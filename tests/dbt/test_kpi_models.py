@@ -139,6 +139,15 @@ def test_linear_projection_and_pace_give_on_track_and_at_risk(warehouse):
     assert 0.5 <= at_risk["pace_ratio"] < 1
     assert at_risk["projection"] < 80
     assert at_risk["status_code"] == "at_risk"
+    # DS-04: just under the boundary -> off track, for both documents' 2025 targets
+    below = [r for r in progress(warehouse, "DS-04") if r["target_year"] == 2025]
+    assert [(r["source_document"], r["comparator"]) for r in below] == [("QĐ 1437/QĐ-TTg", "="), ("QĐ 411/QĐ-TTg", ">=")]
+    slope, _ = least_squares([(years(year_end(2022)), 40.0), (years(year_end(2023)), 41.9)])
+    ratio = slope / ((50 - 41.9) / (years(year_end(2025)) - years(year_end(2023))))
+    assert 0.45 < ratio < 0.5
+    for row in below:
+        assert row["pace_ratio"] == pytest.approx(ratio)
+        assert row["status_code"] == "off_track" and row["ministry_class"] == "cần tập trung nỗ lực để đạt"
 
 
 def test_achieved_insufficient_data_and_stale(warehouse):
