@@ -65,8 +65,12 @@ EGDI = {
     2024: {"VNM": (71, 0.7709, 0.7884, 0.7058, 0.8186), "SGP": (3, 0.9691, 0.9900, 0.9400, 0.9773),
            "MYS": (39, 0.8413, 0.8500, 0.7900, 0.8839), "THA": (52, 0.8128, 0.8000, 0.7700, 0.8684),
            "IDN": (64, 0.7991, 0.8200, 0.7400, 0.8373), "PHL": (73, 0.7629, 0.7500, 0.7600, 0.7787),
-           "KOR": (4, 0.9679, 0.9900, 0.9500, 0.9637)},
+           "KOR": (4, 0.9679, 0.9900, 0.9500, 0.9637), "BRN": (72, 0.7270, 0.6000, 0.7800, 0.8010),
+           "KHM": (120, 0.5000, 0.4500, 0.5500, 0.5000), "LAO": (150, 0.4000, 0.3000, 0.5000, 0.4000),
+           "MMR": (140, 0.4500, 0.3500, 0.5300, 0.4700)},
 }
+# 2022 holds 6 of the 10 ASEAN members: the file's own ASEAN rank of Viet Nam counts
+EGDI_2022_PUBLISHED_ASEAN_RANK = 6
 
 
 def seed(path) -> None:
@@ -157,3 +161,6 @@ def _indices(con) -> None:
                 con.execute("INSERT INTO raw.international_index_values (load_id, index_code, edition, country_code, "
                             "country_name, component, value, source_row) VALUES (?, 'EGDI', ?, ?, ?, ?, ?, ?)",
                             [load_id, edition, country, country, component, value, row])
+    con.execute("INSERT INTO raw.international_index_values (load_id, index_code, edition, country_code, country_name, "
+                "component, value, source_row) VALUES (?, 'EGDI', 2022, 'VNM', 'Viet Nam', 'asean_rank', ?, 99)",
+                [f"idx:EGDI:{2022:016d}", EGDI_2022_PUBLISHED_ASEAN_RANK])

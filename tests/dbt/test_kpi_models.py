@@ -168,11 +168,12 @@ def test_targets_at_level_all_apply_to_units_and_the_rank_direction(warehouse):
     assert [(r["target_year"], r["source_document"], r["target_value"]) for r in rows] == [
         (2025, "QĐ 749/QĐ-TTg", 90.0), (2025, "QĐ 942/QĐ-TTg", 90.0), (2030, "QĐ 749/QĐ-TTg", 100.0)]
     assert {r["status_code"] for r in rows} == {"insufficient_data"}
-    # DG-05 asean_rank = 5 in 2024 (peer rank of rank 71), top 4 of ASEAN (2025): a rank, lower is better
+    # DG-05 asean_rank: 6 in 2022 (the file's own: 6 of the 10 members only in the file), 5 in 2024
+    # (computed: all 10 in the file); top 4 of ASEAN (2025): a rank, lower is better
     (asean,) = [r for r in progress(warehouse, "DG-05", "asean_rank") if r["target_year"] == 2025]
-    assert asean["latest_value"] == 5 and asean["previous_value"] == 5
+    assert asean["latest_value"] == 5 and asean["previous_value"] == 6
     assert asean["gap_to_target"] == pytest.approx(1.0)
-    assert asean["status_code"] == "off_track"  # no progress at all (pace 0)
+    assert asean["status_code"] == "off_track"  # half a place a year, one place needed in one year
     world = {(r["target_year"], r["target_value"]): r for r in progress(warehouse, "DG-05")}
     slope, intercept = least_squares([(years(year_end(2022)), 86), (years(year_end(2024)), 71)])
     assert world[(2025, 70.0)]["projection"] == pytest.approx(slope * years(year_end(2025)) + intercept)
@@ -188,9 +189,11 @@ def test_international_comparison_peer_rank_leader_target_and_driver(warehouse):
                              "order by edition, country_code")
         names = [d[0] for d in cursor.description]
         rows = {(r["edition"], r["country_code"]): r for r in (dict(zip(names, row, strict=True)) for row in cursor.fetchall())}
-    assert {country for _, country in rows} == {"VNM", "SGP", "MYS", "THA", "IDN", "PHL"}  # KOR is not a peer
+    assert {country for _, country in rows} == {"VNM", "SGP", "MYS", "THA", "IDN", "PHL", "BRN", "KHM", "LAO",
+                                                "MMR"}  # KOR is not a peer
     vnm = rows[(2024, "VNM")]
     assert (vnm["world_rank"], vnm["peer_rank"], vnm["leader_country_code"]) == (71, 5, "SGP")
+    assert vnm["is_peer_group_complete"] and not rows[(2022, "VNM")]["is_peer_group_complete"]
     assert vnm["gap_to_leader_score"] == pytest.approx(0.9691 - 0.7709)
     assert vnm["gap_to_leader_rank"] == 68
     # nearest target year at or after 2024 for the EGDI world rank: 2025, the latest document (QĐ 942, top 50)

@@ -2,7 +2,9 @@
 -- current load of each index, edition, country and component (is_current_release: the latest
 -- load; an earlier load of the same edition stays a row) and each country's rank within the peer
 -- group (var kpi_peer_group, seed kpi_peer_groups) among the current rows, by the component
--- ascending (ranks: 1 = best; used for ranks only).
+-- ascending (ranks: 1 = best; used for ranks only), and whether every member of the peer group
+-- is in that edition (is_peer_group_complete: a rank among some of the peers is not their rank).
+
 with
 
 index_values as (
@@ -23,6 +25,12 @@ peers as (
 
     select * from {{ ref('stg_kpi__peer_groups') }}
     where peer_group = '{{ var("kpi_peer_group") }}'
+
+),
+
+peer_group_size as (
+
+    select count(*) as peer_count from peers
 
 ),
 
@@ -55,14 +63,21 @@ peer_ranked as (
                     partition by index_code, edition, component, is_current_release, is_peer, value is null
                     order by value
                 )
-        end as peer_rank_ascending
+        end as peer_rank_ascending,
+        count(case when is_peer and value is not null then 1 end) over (
+            partition by index_code, edition, component, is_current_release
+        ) as peers_present
     from joined
 
 ),
 
 final as (
 
-    select * from peer_ranked
+    select
+        peer_ranked.*,
+        peer_ranked.peers_present = peer_group_size.peer_count as is_peer_group_complete
+    from peer_ranked
+    cross join peer_group_size
 
 )
 

@@ -5,7 +5,8 @@
 --   agency_report         the latest accepted version of each unit's report (release 'report v<n>')
 --   national_statistics   every release of every statistics file (is_current_release: the latest)
 --   international_index   Viet Nam's (var kpi_home_country) components, and its rank within the
---                         peer group (asean_rank)
+--                         peer group (asean_rank: computed when the whole group is in the file,
+--                         else the file's own asean_rank, else NULL)
 -- publication_basis follows the gate of the source's period (meta.publication_gate): platform
 -- values the service-index month, DTI-UNIT the DTI year, agency reports the 'kpi_reports'
 -- period; a gated period absent from the gate was never validated: 'withheld'. Statistics and
@@ -182,9 +183,9 @@ unioned as (
         {{ kpi_year_start('index_values.edition') }} as period_start,
         {{ kpi_year_end('index_values.edition') }} as period_end,
         case
-            when index_sources.derivation = 'peer_rank'
-                then cast(index_values.peer_rank_ascending as {{ type_double() }})
-            else index_values.value
+            when index_sources.derivation <> 'peer_rank' then index_values.value
+            when index_values.is_peer_group_complete then cast(index_values.peer_rank_ascending as {{ type_double() }})
+            else published_peer_ranks.value
         end as value,
         cast(null as {{ type_double() }}) as numerator,
         cast(null as {{ type_double() }}) as denominator,
@@ -203,6 +204,12 @@ unioned as (
     inner join index_sources
         on index_sources.index_code = index_values.index_code
         and index_sources.component = index_values.component
+    left join index_values as published_peer_ranks
+        -- a peer group not all in the file: the file's own peer rank (e.g. asean_rank), if any
+        on published_peer_ranks.load_id = index_values.load_id
+        and published_peer_ranks.country_code = index_values.country_code
+        and published_peer_ranks.edition = index_values.edition
+        and published_peer_ranks.component = index_sources.fallback_component
 
 ),
 

@@ -1,7 +1,8 @@
 -- International comparison: one row per index, edition and country of the peer group (var
 -- kpi_peer_group) and the home country (var kpi_home_country), from the current loads:
 --   score / world_rank     the index's value ('value', else 'score') and rank components
---   peer_rank              rank within the peer group by the world rank (1 = best)
+--   peer_rank              rank within the peer group by the world rank (1 = best), among the
+--                          members in the file (is_peer_group_complete: all of them are)
 --   leader_*               the peer group's best-ranked country; gap_to_leader_score = leader - score
 --   target_*               the home country's national target for the index's world rank
 --                          (kpi_targets through kpi_international_sources): the nearest target
@@ -55,6 +56,7 @@ countries as (
         max(case when component = 'tii' then value end) as tii,
         max(case when component = 'epi' then value end) as epi,
         max(case when component = 'rank' then peer_rank_ascending end) as peer_rank,
+        max(case when component = 'rank' and is_peer_group_complete then 1 else 0 end) = 1 as is_peer_group_complete,
         max(load_id) as load_id
     from index_values
     group by index_code, edition, country_code
@@ -159,6 +161,7 @@ final as (
         with_previous.score,
         with_previous.world_rank,
         with_previous.peer_rank,
+        with_previous.is_peer_group_complete,
         leaders.leader_country_code,
         leaders.leader_score,
         leaders.leader_rank,

@@ -15,6 +15,7 @@ final as (
         kpi_code,
         measure,
         derivation,
+        fallback_component,
         publisher as index_publisher
     from source
 
