@@ -101,12 +101,18 @@ dbt = SimpleNamespace(
     listagg=lambda measure, delimiter_text="','", order_by_clause=None, limit_num=None: (
         f"string_agg({measure}, {delimiter_text}{(' ' + order_by_clause) if order_by_clause else ''})"),
     date_spine=_date_spine,
+    cast=lambda field, type: f"cast({field} as {type})",
+    hash=lambda field: f"md5(cast({field} as varchar))",
+    length=lambda expression: f"length({expression})",
+    right=lambda string_text, length_expression: f"right({string_text}, {length_expression})",
+    split_part=lambda string_text, delimiter_text, part_number: f"split_part({string_text}, {delimiter_text}, {part_number})",
 )
 
 _DISPATCHED = {
     "type_double": lambda: "double precision",
     "type_exact": lambda: "decimal(38, 12)",
     "day_of_week": lambda date_expression: f"extract(dow from {date_expression})",
+    "kpi_month_key": lambda date_expression: f"strftime({date_expression}, '%Y-%m')",
 }
 adapter = SimpleNamespace(
     dispatch=lambda name, package=None: _DISPATCHED[name],
