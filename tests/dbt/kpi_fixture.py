@@ -136,10 +136,11 @@ def _reports(con) -> None:
 
 
 def _statistics(con) -> None:
-    for load_id, loaded_at in (("stat:gso1", dt.datetime(2024, 1, 15)), ("stat:gso2", dt.datetime(2024, 6, 5))):
+    for sequence, (load_id, loaded_at) in enumerate(
+            (("stat:gso1", dt.datetime(2024, 1, 15)), ("stat:gso2", dt.datetime(2024, 6, 5))), start=1):
         con.execute("INSERT INTO raw.kpi_statistics_releases (load_id, source_file, sha256, size_bytes, publisher, "
-                    "status, loaded_at) VALUES (?, ?, ?, 10, 'GSO', 'accepted', ?)",
-                    [load_id, f"{load_id}.csv", load_id, loaded_at])
+                    "status, loaded_at, load_sequence) VALUES (?, ?, ?, 10, 'GSO', 'accepted', ?, ?)",
+                    [load_id, f"{load_id}.csv", load_id, loaded_at, sequence])
     for load_id, release, release_date, kpi, measure, period, value, row in statistics_rows():
         con.execute("INSERT INTO raw.kpi_statistics_values (load_id, release, release_date, kpi_code, measure, level, "
                     "period, value, source_row) VALUES (?, ?, ?, ?, ?, 'national', ?, ?, ?)",
@@ -151,11 +152,11 @@ def _statistics(con) -> None:
 
 
 def _indices(con) -> None:
-    for edition, countries in EGDI.items():
+    for sequence, (edition, countries) in enumerate(EGDI.items(), start=1):
         load_id = f"idx:EGDI:{edition:016d}"
         con.execute("INSERT INTO raw.international_index_loads (load_id, index_code, file_shape, source_file, sha256, "
-                    "size_bytes, status, loaded_at) VALUES (?, 'EGDI', 'un_egdi_csv', ?, ?, 10, 'accepted', ?)",
-                    [load_id, f"EGOV_DATA_{edition}.csv", load_id, dt.datetime(edition, 9, 1)])
+                    "size_bytes, status, loaded_at, load_sequence) VALUES (?, 'EGDI', 'un_egdi_csv', ?, ?, 10, "
+                    "'accepted', ?, ?)", [load_id, f"EGOV_DATA_{edition}.csv", load_id, dt.datetime(edition, 9, 1), sequence])
         for row, (country, values) in enumerate(countries.items(), start=2):
             for component, value in zip(("rank", "value", "osi", "hci", "tii"), values, strict=True):
                 con.execute("INSERT INTO raw.international_index_values (load_id, index_code, edition, country_code, "

@@ -39,11 +39,12 @@ joined as (
     select
         index_values.*,
         loads.loaded_at,
+        loads.load_sequence,
         peers.country_code is not null as is_peer,
         row_number() over (
             partition by index_values.index_code, index_values.edition, index_values.country_code,
             index_values.component
-            order by loads.loaded_at desc, index_values.load_id desc
+            order by loads.load_sequence desc nulls last, loads.loaded_at desc, index_values.load_id desc
         ) = 1 as is_current_release
     from index_values
     inner join loads

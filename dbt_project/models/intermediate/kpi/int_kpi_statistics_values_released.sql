@@ -1,7 +1,7 @@
 -- National-statistics KPI values: the valid rows of accepted files, one row per value and
 -- release. A revised release supersedes the earlier one but never overwrites it: both stay, and
 -- is_current_release marks the latest release of the same series (publisher), KPI, measure,
--- level, unit and period (by release_date, then load order).
+-- level, unit and period (by release_date, then load order: load_sequence).
 with
 
 statistics_values as (
@@ -22,9 +22,10 @@ joined as (
 
     select
         statistics_values.*,
-        coalesce(releases.publisher, 'national_statistics') as series,
+        coalesce(statistics_values.publisher, releases.publisher, 'national_statistics') as series,
         coalesce(statistics_values.release, releases.default_release, statistics_values.load_id) as release_name,
         releases.loaded_at,
+        releases.load_sequence,
         case
             when {{ dbt.length('statistics_values.period') }} = 4 then 'year'
             when statistics_values.period like '%Q%' then 'quarter'
@@ -83,7 +84,7 @@ final as (
         source_key,
         row_number() over (
             partition by series, kpi_code, measure, level, coalesce(unit_code, ''), period
-            order by release_date desc nulls last, loaded_at desc, load_id desc
+            order by release_date desc nulls last, load_sequence desc nulls last, loaded_at desc, load_id desc
         ) = 1 as is_current_release
     from dated
 

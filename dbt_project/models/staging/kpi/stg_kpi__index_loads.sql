@@ -16,7 +16,8 @@ final as (
         source_file,
         sha256,
         status = 'accepted' as is_accepted,
-        loaded_at
+        loaded_at,
+        load_sequence
     from source
 
 )

@@ -16,7 +16,8 @@ final as (
         publisher,
         default_release,
         status = 'accepted' as is_accepted,
-        loaded_at
+        loaded_at,
+        load_sequence
     from source
 
 )

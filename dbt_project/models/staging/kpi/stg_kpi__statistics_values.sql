@@ -21,6 +21,7 @@ final as (
         period,
         period_end,
         cast(value as {{ type_double() }}) as value,
+        publisher,
         source_key,
         source_row,
         rejection_rule is null as is_valid
