@@ -19,11 +19,15 @@ from orchestration.warehouse_lock import READ
 
 def register(sub) -> None:
     explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
-    explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC")
+    explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC; with --index kpi also national, "
+                                                       "ministries or provinces (the aggregates)")
     explain.add_argument("--period", required=True,
-                         help="YYYY-MM; for --index dti also YYYY (the final index of a closed year)")
-    explain.add_argument("--index", default="service_index", choices=["service_index", "dti"],
-                         help="index name (default %(default)s)")
+                         help="YYYY-MM; for --index dti also YYYY (the final index of a closed year); for --index kpi "
+                              "the period as published (2025-08, 2025-Q3, 2024)")
+    explain.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi"],
+                         help="index name (default %(default)s); kpi: a KPI value (needs --kpi)")
+    explain.add_argument("--kpi", help="with --index kpi: the KPI code, e.g. DG-06")
+    explain.add_argument("--measure", help="with --index kpi: one measure (default: every measure of the KPI)")
     explain.add_argument("--indicator", help="one indicator code, e.g. 2.1 (prints the exact input rows); "
                                              "DTI: a main (7) or sub-indicator (7.3)")
     explain.add_argument("--rows", type=int, default=5, help="input rows to print per measure (default %(default)s)")
@@ -48,10 +52,19 @@ def register(sub) -> None:
 
 def explain_handler(args) -> int:
     from publication.audit.explain import ExplainError, explain, format_explanation, is_locked
+    from publication.audit.explain_kpi import KpiExplainError, explain_kpi, format_kpi_explanation
 
+    if args.index == "kpi" and not args.kpi:
+        print("dxmon explain --index kpi needs --kpi CODE (e.g. DG-06)", file=sys.stderr)
+        return 2
     try:
+        if args.index == "kpi":
+            result = explain_kpi(args.kpi, args.unit, args.period, args.measure)
+            print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json
+                  else format_kpi_explanation(result))
+            return 0
         result = explain(args.unit, args.period, args.index, args.indicator, args.rows)
-    except ExplainError as exc:
+    except (ExplainError, KpiExplainError) as exc:
         print(f"dxmon explain: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001
