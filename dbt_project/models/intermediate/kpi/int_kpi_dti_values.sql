@@ -7,7 +7,12 @@ with
 
 ranking as (
 
-    select * from {{ ref('rpt_dti_ranking') }}
+    -- the DTI's ranking when the DTI has been built (macros/kpi_sources.sql)
+    {{ kpi_mart_or_empty('rpt_dti_ranking', [
+        ('year', dbt.type_int()), ('period_month', 'date'), ('as_of_date', 'date'),
+        ('level', dbt.type_string()), ('unit_code', dbt.type_string()), ('dti_value', type_double()),
+        ('rank', dbt.type_int()), ('is_provisional', dbt.type_boolean()),
+        ('methodology_version', dbt.type_string())]) }}
 
 ),
 

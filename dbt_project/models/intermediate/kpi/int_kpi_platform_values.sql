@@ -5,9 +5,21 @@
 -- value = numerator / denominator x scale (percent: 0-100); NULL when the denominator is 0.
 with
 
+all_indicator_rows as (
+
+    -- the service index's indicators when they have been built (macros/kpi_sources.sql)
+    {{ kpi_mart_or_empty('fct_service_index_indicators_monthly', [
+        ('period_month', 'date'), ('unit_code', dbt.type_string()), ('unit_level', dbt.type_string()),
+        ('is_backcast', dbt.type_boolean()), ('methodology_version', dbt.type_string()),
+        ('indicator_code', dbt.type_string()), ('numerator_measure', dbt.type_string()),
+        ('denominator_measure', dbt.type_string()), ('numerator', type_double()),
+        ('denominator', type_double())]) }}
+
+),
+
 indicator_rows as (
 
-    select * from {{ ref('fct_service_index_indicators_monthly') }}
+    select * from all_indicator_rows
     where not is_backcast
 
 ),
