@@ -248,8 +248,11 @@ def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
 
 
 def publish(warehouse: Path | None = None, target: Path | None = None, run_id: str = "manual",
-            index_name: str = SERVICE_INDEX) -> PublicationResult:
-    """Publish every mart, withholding months that are not publishable and not overridden."""
+            index_name: str = SERVICE_INDEX, require_service_index: bool = True) -> PublicationResult:
+    """Publish every mart, withholding months that are not publishable and not overridden.
+    `require_service_index=False` (the KPI tracking job): the required marts are required only
+    once a service-index month has been validated, so KPI tracking publishes on a warehouse that
+    has not run the service index yet."""
     target = target or published_dir()
     target.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".published-staging-{os.getpid()}-{dt.datetime.now():%Y%m%d%H%M%S%f}"
@@ -258,7 +261,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
         with connect(warehouse) as con:
             prepare_warehouse(con)
             declared = published_marts()
-            missing = [m.relation for m in declared if m.required and not table_exists(con, m.relation)]
+            required = require_service_index or con.execute("SELECT count(*) FROM meta.period_status").fetchone()[0]
+            missing = [m.relation for m in declared if m.required and required and not table_exists(con, m.relation)]
             if missing:
                 raise RuntimeError(
                     f"cannot publish: {', '.join(missing)} not built in the warehouse yet; run `dxmon run` first"
@@ -281,7 +285,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             con.execute(f"ATTACH {sql_str(staged_db)} AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
-            marts = [(m.relation, m.gate) for m in declared if m.required or table_exists(con, m.relation)]
+            marts = [(m.relation, m.gate) for m in declared if (m.required and required) or table_exists(con, m.relation)]
             for qualified, gate in marts:
                 table = qualified.split(".")[1]
                 present = set(_columns(con, qualified))
@@ -337,7 +341,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                 r[0] for r in con.execute(
                     "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM published.main.rpt_service_ranking_monthly ORDER BY 1"
                 ).fetchall()
-            ]
+            ] if table_exists(con, "marts.rpt_service_ranking_monthly") else []
             con.execute("DETACH published")
         manifest = {
             "published_at": dt.datetime.now().isoformat(timespec="seconds"),

@@ -26,15 +26,16 @@
 {%- endmacro %}
 
 {#- The as-of date the trends are assessed at, when the invocation fixes it: var kpi_as_of, else
-    the last day of the period window when one is set (period_end is exclusive), else a NULL
+    the last day of the period window when one is set (period_end is exclusive; the Dagster assets
+    set it as DXMON_PERIOD_END, macros/period_window.sql, by hand `--vars`), else a NULL
     date (the model then takes the latest period_end of the values). Never the clock: a rerun
     on the same data gives the same result. -#}
 {% macro kpi_as_of_setting() -%}
     {%- set as_of = var('kpi_as_of', none) -%}
     {%- if as_of is not none and as_of | string | lower not in ('none', '') -%}
         cast('{{ as_of }}' as date)
-    {%- elif var('period_end') | string != '2999-12-31' -%}
-        {{ dbt.dateadd('day', -1, "cast('" ~ var('period_end') ~ "' as date)") }}
+    {%- elif env_var('DXMON_PERIOD_END', var('period_end')) | string != '2999-12-31' -%}
+        cast({{ dbt.dateadd('day', -1, "cast('" ~ env_var('DXMON_PERIOD_END', var('period_end')) ~ "' as date)") }} as date)
     {%- else -%}
         cast(null as date)
     {%- endif -%}

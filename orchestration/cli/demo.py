@@ -19,6 +19,7 @@ DEMO_MONTHS = ("2025-02", "2025-08")
 DEMO_API_MONTHS = ("2025-07", "2025-08")
 DEMO_TOKEN = "dxmon-demo-token"
 DEMO_DTI_YEARS = (2022, 2023)
+DEMO_KPI_PERIODS = ("2025-Q1", "2025-Q2")  # agency KPI reports: quarters over by the last demo month
 
 
 def demo_generate(args) -> Path:
@@ -82,15 +83,15 @@ def demo_run(args) -> int:
 
 
 def prepare_kpi_demo(out: Path | None = None) -> None:
-    """The KPI part of the demo's inputs: the agencies' KPI reports of 2025-Q2 and 2025-Q3 (with
-    planted defects) dropped into the KPI inbox, and the real published statistics releases and
+    """The KPI part of the demo's inputs: the agencies' KPI reports of 2025-Q1 and 2025-Q2 (both over
+    by the last demo month; the planted defects in 2025-Q2) dropped into the KPI inbox, and the real published statistics releases and
     international index files (demo/kpi/) loaded as a person would with `dxmon kpi load-*`."""
     from demo.kpi import load_demo_sources
     from demo.kpi_reports import generate_demo_kpi_reports
     from ingestion.kpi.reports.intake import default_inbox_dir as default_kpi_inbox_dir
 
     out = Path(out or data_dir() / "demo" / "kpi")
-    reports = generate_demo_kpi_reports(out)
+    reports = generate_demo_kpi_reports(out, periods=DEMO_KPI_PERIODS)
     inbox = default_kpi_inbox_dir()
     for path in sorted(reports.inbox.rglob("*")):
         if path.is_file():

@@ -199,7 +199,10 @@ def print_kpi_outputs(database: Path | None = None) -> None:
         worst = con.execute(
             "SELECT kpi_code, measure, name_en, series, latest_value, latest_period, comparator, target_value, "
             "target_year, source_document, projection, status_code FROM rpt_national_scorecard "
-            "WHERE off_track_rank IS NOT NULL ORDER BY off_track_rank LIMIT 3").fetchall()
+            "WHERE off_track_rank IS NOT NULL "
+            # three KPIs: each by its row furthest off track (a KPI may have several series and targets)
+            "QUALIFY row_number() OVER (PARTITION BY kpi_code ORDER BY off_track_rank) = 1 "
+            "ORDER BY off_track_rank LIMIT 3").fetchall()
     if worst:
         print("  national scorecard: the three KPIs furthest off track")
     for i, (code, measure, name, series, latest, period, comp, target, year, doc, projection, status) in \

@@ -113,14 +113,21 @@ series_stats as (
         max(case when points.recency = least(points.trend_points, points.values_used) then points.t_years end)
             as window_first_t,
         count(case when points.recency <= points.trend_points then 1 end) as trend_points_used,
-        regr_slope(
+        -- NULL, not NaN, when the window has no spread in time (one point): regr_sxx = 0
+        case when regr_sxx(
             case when points.recency <= points.trend_points then points.value end,
             case when points.recency <= points.trend_points then points.t_years end
-        ) as trend_slope,
-        regr_intercept(
+        ) > 0 then regr_slope(
             case when points.recency <= points.trend_points then points.value end,
             case when points.recency <= points.trend_points then points.t_years end
-        ) as trend_intercept
+        ) end as trend_slope,
+        case when regr_sxx(
+            case when points.recency <= points.trend_points then points.value end,
+            case when points.recency <= points.trend_points then points.t_years end
+        ) > 0 then regr_intercept(
+            case when points.recency <= points.trend_points then points.value end,
+            case when points.recency <= points.trend_points then points.t_years end
+        ) end as trend_intercept
     from points
     group by points.kpi_code, points.measure, points.level, points.unit_code, points.series
 
