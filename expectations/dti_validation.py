@@ -42,6 +42,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
+from expectations.report_validation import ReportGate, dataframe_checkpoint, expectation_meta, json_text
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
 from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
 
@@ -54,14 +55,11 @@ DETAIL_LIMIT = 50
 SAMPLE_ROW_LIMIT = 5
 
 
-def _meta(blocking: bool, why: str, check: str) -> dict:
-    return {"blocking": blocking, "why": why, "check": check}
-
 
 def required_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="dti_reports_required")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(
-        column="value", meta=_meta(True, "a reported sub-indicator has no usable value", "required_missing")))
+        column="value", meta=expectation_meta(True, "a reported sub-indicator has no usable value", "required_missing")))
     return suite
 
 
@@ -69,20 +67,20 @@ def values_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="dti_reports_values")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="margin_above_min", min_value=0,
-        meta=_meta(True, "value below the minimum of its rule's range", "below_range")))
+        meta=expectation_meta(True, "value below the minimum of its rule's range", "below_range")))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="margin_below_max", min_value=0,
-        meta=_meta(True, "value above the maximum of its rule's range", "above_range")))
+        meta=expectation_meta(True, "value above the maximum of its rule's range", "above_range")))
     suite.add_expectation(gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A="denominator", column_B="numerator", or_equal=True, ignore_row_if="either_value_is_missing",
-        meta=_meta(True, "a ratio's numerator is larger than its denominator", "numerator_above_denominator")))
+        meta=expectation_meta(True, "a ratio's numerator is larger than its denominator", "numerator_above_denominator")))
     return suite
 
 
 def evidence_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="dti_reports_evidence")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(
-        column="evidence", meta=_meta(True, "a claim on an indicator that requires evidence names none",
+        column="evidence", meta=expectation_meta(True, "a claim on an indicator that requires evidence names none",
                                       "evidence_missing")))
     return suite
 
@@ -91,7 +89,7 @@ def plausibility_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="dti_reports_plausibility")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="abs_change", min_value=0, max_value=MAX_RATIO_JUMP,
-        meta=_meta(False, f"a ratio moved more than {MAX_RATIO_JUMP} against the unit's previous-year report",
+        meta=expectation_meta(False, f"a ratio moved more than {MAX_RATIO_JUMP} against the unit's previous-year report",
                    "implausible_jump")))
     return suite
 
@@ -100,7 +98,7 @@ def coverage_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="dti_reports_coverage")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="accepted_reports", min_value=1,
-        meta=_meta(False, "a unit of the year has no accepted report", "unit_without_report")))
+        meta=expectation_meta(False, "a unit of the year has no accepted report", "unit_without_report")))
     return suite
 
 
@@ -114,7 +112,7 @@ SUITES = {
 
 
 @dataclass
-class DtiValidation:
+class DtiValidation(ReportGate):
     year: int
     run_id: str
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
@@ -128,32 +126,6 @@ class DtiValidation:
     sample_row_ids: dict[tuple, list[str]] = field(default_factory=dict)
     docs_index: str | None = None  # the GX Data Docs site
     docs_pages: dict[str, str] = field(default_factory=dict)  # suite name -> its validation result page
-
-    @property
-    def is_publishable(self) -> bool:
-        """The year's gate (publication/publish.py): no report that currently counts fails a
-        blocking expectation. A superseded version's failures do not hold the year back."""
-        return not self.blocking_in_latest
-
-    @property
-    def blocking_failures_text(self) -> str | None:
-        """The gate's failures as one deterministic text: an override names exactly these."""
-        return "; ".join(f"{sid}: {message}" for sid, messages in sorted(self.blocking_in_latest.items())
-                         for message in messages) or None
-
-    @property
-    def blocking_in_latest(self) -> dict[str, list[str]]:
-        """Blocking failures of the reports that currently count (a superseded version's
-        failures stay visible in `blocking_by_submission`)."""
-        return {k: v for k, v in self.blocking_by_submission.items() if k in self.latest_submission_ids}
-
-    @property
-    def blocking_failures(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if o.is_blocking and not o.success]
-
-    @property
-    def warnings(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if not o.is_blocking and not o.success]
 
     @property
     def is_clean(self) -> bool:
@@ -275,32 +247,6 @@ def frames_for(con, year: int) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 # GX
 
-def _checkpoint(context, name: str):
-    try:
-        source = context.data_sources.get("dxmon_dti_profiles")
-    except (KeyError, ValueError, LookupError):
-        source = context.data_sources.add_pandas("dxmon_dti_profiles")
-    try:
-        asset = source.get_asset(name)
-    except (LookupError, ValueError):
-        asset = source.add_dataframe_asset(name)
-    try:
-        batch_definition = asset.get_batch_definition("whole_frame")
-    except (LookupError, KeyError, ValueError):
-        batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-    suite = context.suites.add_or_update(SUITES[name]())
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
-    return context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"checkpoint_{name}", validation_definitions=[definition], actions=[],
-        # COMPLETE: the row indices of every failure, to flag the rows and name the reports
-        result_format={"result_format": "COMPLETE"}))
-
-
-def _json(value) -> str | None:
-    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
 def _where(row) -> str:
     file = Path(row["inbox_path"]).name
     if row.get("sheet") is not None and isinstance(row.get("sheet"), str):
@@ -381,7 +327,7 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
     result_ids: dict = {}
     for name, frame in frames.items():
         frame = frame.reset_index(drop=True)
-        checkpoint = _checkpoint(context, name)
+        checkpoint = dataframe_checkpoint(context, "dxmon_dti_profiles", SUITES[name]())
         run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
         if run.run_results:
             result_ids[name] = next(iter(run.run_results))
@@ -414,9 +360,9 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
                 result.outcomes.append(ExpectationOutcome(
                     suite_name=name, extract_kind=EXTRACT_KIND, expectation=cfg.type,
                     column=cfg.kwargs.get("column") or cfg.kwargs.get("column_A"), is_blocking=blocking,
-                    success=bool(r.success), observed_value=_json(res.get("observed_value")),
+                    success=bool(r.success), observed_value=json_text(res.get("observed_value")),
                     unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                    details=_json(details)))
+                    details=json_text(details)))
     if flags:
         flag_frame = pd.DataFrame(flags, columns=["submission_id", "indicator_code", "rule", "field", "reason"],
                                   dtype=object)

@@ -45,6 +45,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
+from expectations.report_validation import ReportGate, dataframe_checkpoint, expectation_meta, json_text
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
 from ingestion.kpi.catalogue import reported_measures  # noqa: E402
 from ingestion.kpi.reports.periods import KpiPeriod, parse_period  # noqa: E402
@@ -59,29 +60,26 @@ DETAIL_LIMIT = 50
 SAMPLE_ROW_LIMIT = 5
 
 
-def _meta(blocking: bool, why: str, check: str) -> dict:
-    return {"blocking": blocking, "why": why, "check": check}
-
 
 def required_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="kpi_reports_required")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(
-        column="value", meta=_meta(True, "a reported KPI measure has no usable value", "required_missing")))
+        column="value", meta=expectation_meta(True, "a reported KPI measure has no usable value", "required_missing")))
     return suite
 
 
 def values_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="kpi_reports_values")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
-        column="margin_above_min", min_value=0, meta=_meta(True, "value below its unit's range", "below_range")))
+        column="margin_above_min", min_value=0, meta=expectation_meta(True, "value below its unit's range", "below_range")))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
-        column="margin_below_max", min_value=0, meta=_meta(True, "value above its unit's range", "above_range")))
+        column="margin_below_max", min_value=0, meta=expectation_meta(True, "value above its unit's range", "above_range")))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(
         column="unit_matches", value_set=[True],
-        meta=_meta(True, "the unit cell contradicts the measure's unit", "wrong_unit")))
+        meta=expectation_meta(True, "the unit cell contradicts the measure's unit", "wrong_unit")))
     suite.add_expectation(gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A="denominator", column_B="numerator", or_equal=True, ignore_row_if="either_value_is_missing",
-        meta=_meta(True, "a numerator is larger than its denominator", "numerator_above_denominator")))
+        meta=expectation_meta(True, "a numerator is larger than its denominator", "numerator_above_denominator")))
     return suite
 
 
@@ -89,7 +87,7 @@ def plausibility_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="kpi_reports_plausibility")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="change_margin", min_value=0,
-        meta=_meta(False, "a value moved more than its unit's max_change_between_periods against the unit's "
+        meta=expectation_meta(False, "a value moved more than its unit's max_change_between_periods against the unit's "
                           "previous-period report", "implausible_jump")))
     return suite
 
@@ -98,7 +96,7 @@ def coverage_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="kpi_reports_coverage")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="accepted_reports", min_value=1,
-        meta=_meta(False, "a unit of the period has no accepted report", "unit_without_report")))
+        meta=expectation_meta(False, "a unit of the period has no accepted report", "unit_without_report")))
     return suite
 
 
@@ -111,7 +109,7 @@ SUITES = {
 
 
 @dataclass
-class KpiValidation:
+class KpiValidation(ReportGate):
     period: str
     period_start: dt.date
     run_id: str
@@ -124,29 +122,6 @@ class KpiValidation:
     sample_row_ids: dict[tuple, list[str]] = field(default_factory=dict)
     docs_index: str | None = None
     docs_pages: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def blocking_in_latest(self) -> dict[str, list[str]]:
-        """Blocking failures of the reports that currently count (a superseded version's failures
-        stay visible in `blocking_by_submission`)."""
-        return {k: v for k, v in self.blocking_by_submission.items() if k in self.latest_submission_ids}
-
-    @property
-    def is_publishable(self) -> bool:
-        return not self.blocking_in_latest
-
-    @property
-    def blocking_failures_text(self) -> str | None:
-        return "; ".join(f"{sid}: {message}" for sid, messages in sorted(self.blocking_in_latest.items())
-                         for message in messages) or None
-
-    @property
-    def blocking_failures(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if o.is_blocking and not o.success]
-
-    @property
-    def warnings(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if not o.is_blocking and not o.success]
 
     def as_metadata(self) -> dict:
         return {
@@ -265,31 +240,6 @@ def frames_for(con, period: KpiPeriod) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 # GX
 
-def _checkpoint(context, name: str):
-    try:
-        source = context.data_sources.get("dxmon_kpi_profiles")
-    except (KeyError, ValueError, LookupError):
-        source = context.data_sources.add_pandas("dxmon_kpi_profiles")
-    try:
-        asset = source.get_asset(name)
-    except (LookupError, ValueError):
-        asset = source.add_dataframe_asset(name)
-    try:
-        batch_definition = asset.get_batch_definition("whole_frame")
-    except (LookupError, KeyError, ValueError):
-        batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-    suite = context.suites.add_or_update(SUITES[name]())
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
-    return context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"checkpoint_{name}", validation_definitions=[definition], actions=[],
-        result_format={"result_format": "COMPLETE"}))
-
-
-def _json(value) -> str | None:
-    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
 def _where(row) -> str:
     file = Path(row["inbox_path"]).name
     if isinstance(row.get("sheet"), str):
@@ -357,7 +307,7 @@ def validate_kpi_reports(con: duckdb.DuckDBPyConnection, period: KpiPeriod | str
     result_ids: dict = {}
     for name, frame in frames.items():
         frame = frame.reset_index(drop=True)
-        run = _checkpoint(context, name).run(batch_parameters={"dataframe": frame},
+        run = dataframe_checkpoint(context, "dxmon_kpi_profiles", SUITES[name]()).run(batch_parameters={"dataframe": frame},
                                               run_id=gx.RunIdentifier(run_name=run_name))
         if run.run_results:
             result_ids[name] = next(iter(run.run_results))
@@ -388,9 +338,9 @@ def validate_kpi_reports(con: duckdb.DuckDBPyConnection, period: KpiPeriod | str
                     details["exception"] = r.exception_info.get("exception_message")
                 result.outcomes.append(ExpectationOutcome(
                     suite_name=name, extract_kind=EXTRACT_KIND, expectation=cfg.type, column=column,
-                    is_blocking=blocking, success=bool(r.success), observed_value=_json(res.get("observed_value")),
+                    is_blocking=blocking, success=bool(r.success), observed_value=json_text(res.get("observed_value")),
                     unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                    details=_json(details)))
+                    details=json_text(details)))
     if flags:
         flag_frame = pd.DataFrame(flags, columns=["submission_id", "kpi_code", "measure", "rule", "field", "reason"],
                                   dtype=object).drop_duplicates(["submission_id", "kpi_code", "measure"])
