@@ -169,6 +169,24 @@ def write_table_header(ws, table_columns, row: int) -> None:
         c.alignment = Alignment(wrap_text=True, vertical="center")
 
 
+def new_report_workbook(instructions: list[str], sheet_name: str, title: str, columns: int) -> tuple[Workbook, object]:
+    """A report form's workbook: the instructions sheet first, then the data sheet (active) with
+    its title across the table's `columns`. Both forms (the DTI's, the KPI reports') start here."""
+    wb = Workbook()
+    guide = wb.active
+    guide.title = INSTRUCTIONS_SHEET
+    for i, line in enumerate(instructions, start=1):
+        guide.cell(i, 1, line)
+    guide["A1"].font = Font(bold=True, size=13)
+    guide.column_dimensions["A"].width = 120
+    ws = wb.create_sheet(sheet_name)
+    wb.active = 1
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
+    return wb, ws
+
+
 def report_workbook(level: str, year: int, methodology_version: str | None = None,
                     unit_code: str | None = None, report_date: dt.date | str | None = None,
                     values: dict[str, dict] | None = None) -> Workbook:
@@ -180,19 +198,9 @@ def report_workbook(level: str, year: int, methodology_version: str | None = Non
     if not rows:
         raise ValueError(f"no reported sub-indicators for methodology {version}, level {level}")
     values = values or {}
-    wb = Workbook()
-    guide = wb.active
-    guide.title = INSTRUCTIONS_SHEET
-    for i, line in enumerate(INSTRUCTIONS, start=1):
-        guide.cell(i, 1, line)
-    guide["A1"].font = Font(bold=True, size=13)
-    guide.column_dimensions["A"].width = 120
-
-    ws = wb.create_sheet(INDICATOR_SHEET)
-    wb.active = 1
-    ws["A1"] = f"BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (DTI) NĂM {year} — {LEVEL_VI.get(level, level).upper()}"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TABLE_COLUMNS))
+    wb, ws = new_report_workbook(
+        INSTRUCTIONS, INDICATOR_SHEET,
+        f"BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (DTI) NĂM {year} — {LEVEL_VI.get(level, level).upper()}", len(TABLE_COLUMNS))
     header = _header_values(level, year, unit_code, report_date, version)
     write_header_cells(wb, ws, HEADER_FIELDS, header)
     add_unit_and_date_validation(wb, ws, units_for_year(year, level), HEADER_FIELDS)

@@ -24,7 +24,7 @@ import io
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -35,8 +35,8 @@ from ingestion.reports.dti.catalogue import all_units, unit_by_code
 from ingestion.reports.report_files import ReportLayout
 from ingestion.reports.templates import (
     INPUT_FILL,
-    INSTRUCTIONS_SHEET,
     add_unit_and_date_validation,
+    new_report_workbook,
     write_header_cells,
     write_table_header,
 )
@@ -155,19 +155,9 @@ def report_workbook(level: str, period: KpiPeriod | str, unit_code: str | None =
     would type it."""
     period = _period(period)
     rows = form_measures(level)
-    wb = Workbook()
-    guide = wb.active
-    guide.title = INSTRUCTIONS_SHEET
-    for i, line in enumerate(INSTRUCTIONS, start=1):
-        guide.cell(i, 1, line)
-    guide["A1"].font = Font(bold=True, size=13)
-    guide.column_dimensions["A"].width = 120
-
-    ws = wb.create_sheet(KPI_SHEET)
-    wb.active = 1
-    ws["A1"] = f"BÁO CÁO CHỈ TIÊU CHUYỂN ĐỔI SỐ KỲ {period.key} — {LEVEL_VI.get(level, level).upper()}"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TABLE_COLUMNS))
+    wb, ws = new_report_workbook(
+        INSTRUCTIONS, KPI_SHEET,
+        f"BÁO CÁO CHỈ TIÊU CHUYỂN ĐỔI SỐ KỲ {period.key} — {LEVEL_VI.get(level, level).upper()}", len(TABLE_COLUMNS))
     write_header_cells(wb, ws, HEADER_FIELDS, _header_values(level, period, unit_code, report_date))
     add_unit_and_date_validation(wb, ws, units_for_period(period, level), HEADER_FIELDS)
     write_table_header(ws, TABLE_COLUMNS, TABLE_HEADER_ROW)
