@@ -28,7 +28,6 @@ rebuilds the GX Data Docs; `docs_pages` links each suite to its validation page.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -42,7 +41,14 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
-from expectations.report_validation import ReportGate, dataframe_checkpoint, expectation_meta, json_text
+from expectations.report_validation import (  # noqa: E402
+    GX_RULE_PREFIX,
+    ReportGate,
+    apply_flags,
+    expectation_meta,
+    record_sample_rows,
+    run_report_suites,
+)
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
 from ingestion.reports.dti.catalogue import load_catalogue, units_for_year  # noqa: E402
 
@@ -50,9 +56,6 @@ log = logging.getLogger(__name__)
 
 EXTRACT_KIND = "dti_reports"
 MAX_RATIO_JUMP = 0.5
-GX_RULE_PREFIX = "gx_"
-DETAIL_LIMIT = 50
-SAMPLE_ROW_LIMIT = 5
 
 
 
@@ -291,16 +294,6 @@ def _row_id(row) -> str:
     return f"unit:{row.get('unit_code')}"
 
 
-def _record_sample_rows(con, result: DtiValidation, period: dt.date) -> None:
-    """The validation history's sample offending rows (expectations/validation_history.py)."""
-    con.execute("DELETE FROM meta.validation_sample_rows WHERE run_id = ? AND period_month = ? "
-                "AND suite_name LIKE 'dti_reports_%'", [result.run_id, period])
-    rows = [[result.run_id, period, suite, expectation, column, json.dumps(ids)]
-            for (suite, expectation, column), ids in sorted(result.sample_row_ids.items(), key=str) if ids]
-    if rows:
-        con.executemany("INSERT INTO meta.validation_sample_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
-
-
 def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str = "manual",
                          root: Path | None = None) -> DtiValidation:
     """Run the DTI suites on the year's accepted submissions, flag failing rows, record results."""
@@ -323,59 +316,9 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
     root.mkdir(parents=True, exist_ok=True)
     context = gx_context(str(root))
     run_name = f"dti-{year}-{run_id}"
-    flags: list[tuple[str, str, str, str, str]] = []  # submission_id, indicator, rule, field, reason
-    result_ids: dict = {}
-    for name, frame in frames.items():
-        frame = frame.reset_index(drop=True)
-        checkpoint = dataframe_checkpoint(context, "dxmon_dti_profiles", SUITES[name]())
-        run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
-        if run.run_results:
-            result_ids[name] = next(iter(run.run_results))
-        for suite_result in run.run_results.values():
-            for r in suite_result.results:
-                cfg = r.expectation_config
-                res = r.result or {}
-                meta = cfg.meta or {}
-                blocking = bool(meta.get("blocking", True))
-                check = meta.get("check", cfg.type)
-                failing = frame.loc[res.get("unexpected_index_list") or []] if not r.success else frame.iloc[0:0]
-                messages = []
-                for _, row in failing.iterrows():
-                    fld, message = _message(check, row)
-                    messages.append(message)
-                    sid = row.get("submission_id")
-                    if isinstance(sid, str):
-                        target = result.blocking_by_submission if blocking else result.warnings_by_submission
-                        target.setdefault(sid, []).append(message)
-                        if blocking and row.get("has_row"):
-                            flags.append((sid, row["indicator_code"], GX_RULE_PREFIX + check, fld, message))
-                if len(failing):
-                    result.sample_row_ids[(name, cfg.type, cfg.kwargs.get("column") or cfg.kwargs.get("column_A"))] = \
-                        [_row_id(row) for _, row in failing.head(SAMPLE_ROW_LIMIT).iterrows()]
-                details = {"why": meta.get("why"), "check": check}
-                if messages:
-                    details["failures"] = messages[:DETAIL_LIMIT]
-                if r.exception_info and r.exception_info.get("raised_exception"):
-                    details["exception"] = r.exception_info.get("exception_message")
-                result.outcomes.append(ExpectationOutcome(
-                    suite_name=name, extract_kind=EXTRACT_KIND, expectation=cfg.type,
-                    column=cfg.kwargs.get("column") or cfg.kwargs.get("column_A"), is_blocking=blocking,
-                    success=bool(r.success), observed_value=json_text(res.get("observed_value")),
-                    unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                    details=json_text(details)))
-    if flags:
-        flag_frame = pd.DataFrame(flags, columns=["submission_id", "indicator_code", "rule", "field", "reason"],
-                                  dtype=object)
-        flag_frame = flag_frame.drop_duplicates(["submission_id", "indicator_code"])
-        con.register("dti_gx_flags", flag_frame)
-        con.execute(
-            """UPDATE raw.dti_report_values v SET rejection_rule = f.rule, rejection_reason = f.reason,
-                      rejection_field = f.field
-               FROM dti_gx_flags f
-               WHERE v.submission_id = f.submission_id AND v.indicator_code = f.indicator_code
-                 AND v.rejection_rule IS NULL""")
-        con.unregister("dti_gx_flags")
-        result.flagged_rows = len(flag_frame)
+    result_ids, flags = run_report_suites(context, "dxmon_dti_profiles", SUITES, frames, run_name, result,
+                                          EXTRACT_KIND, _message, _row_id, lambda row: (row["indicator_code"],))
+    result.flagged_rows = apply_flags(con, "raw.dti_report_values", ("indicator_code",), flags)
     period = dt.date(year, 1, 1)
     now = dt.datetime.now()
     con.execute("DELETE FROM meta.validation_results WHERE period_month = ? AND extract_kind = ? AND run_id = ?",
@@ -386,7 +329,7 @@ def validate_dti_reports(con: duckdb.DuckDBPyConnection, year: int, run_id: str 
           o.observed_value, o.unexpected_count, o.element_count, o.details, now] for o in result.outcomes])
     con.execute("INSERT OR REPLACE INTO meta.dti_year_status VALUES (?, ?, ?, ?, ?)",
                 [year, result.is_publishable, result.blocking_failures_text, now, run_id])
-    _record_sample_rows(con, result, period)
+    record_sample_rows(con, run_id, period, "dti_reports_", result.sample_row_ids)
     result.docs_index, result.docs_pages = build_data_docs(context, result_ids)
     log.info("validated DTI %d: %d submissions, %d blocking failures, %d warnings, %d rows flagged",
              year, result.submissions, len(result.blocking_failures), len(result.warnings), result.flagged_rows)

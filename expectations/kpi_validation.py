@@ -31,7 +31,6 @@ of each unit) fails a blocking expectation; the failures are kept as one text
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -45,7 +44,14 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 
 from expectations.month_validation import ExpectationOutcome, build_data_docs, gx_context, quality_dir  # noqa: E402
-from expectations.report_validation import ReportGate, dataframe_checkpoint, expectation_meta, json_text
+from expectations.report_validation import (  # noqa: E402
+    GX_RULE_PREFIX,
+    ReportGate,
+    apply_flags,
+    expectation_meta,
+    record_sample_rows,
+    run_report_suites,
+)
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
 from ingestion.kpi.catalogue import reported_measures  # noqa: E402
 from ingestion.kpi.reports.periods import KpiPeriod, parse_period  # noqa: E402
@@ -55,9 +61,6 @@ from ingestion.kpi.reports.templates import FORM_LEVELS, units_for_period  # noq
 log = logging.getLogger(__name__)
 
 EXTRACT_KIND = "kpi_reports"
-GX_RULE_PREFIX = "gx_"
-DETAIL_LIMIT = 50
-SAMPLE_ROW_LIMIT = 5
 
 
 
@@ -303,55 +306,10 @@ def validate_kpi_reports(con: duckdb.DuckDBPyConnection, period: KpiPeriod | str
     root.mkdir(parents=True, exist_ok=True)
     context = gx_context(str(root))
     run_name = f"kpi-{period.key}-{run_id}"
-    flags: list[tuple] = []  # submission_id, kpi_code, measure, rule, field, reason
-    result_ids: dict = {}
-    for name, frame in frames.items():
-        frame = frame.reset_index(drop=True)
-        run = dataframe_checkpoint(context, "dxmon_kpi_profiles", SUITES[name]()).run(batch_parameters={"dataframe": frame},
-                                              run_id=gx.RunIdentifier(run_name=run_name))
-        if run.run_results:
-            result_ids[name] = next(iter(run.run_results))
-        for suite_result in run.run_results.values():
-            for r in suite_result.results:
-                cfg, res = r.expectation_config, (r.result or {})
-                meta = cfg.meta or {}
-                blocking, check = bool(meta.get("blocking", True)), meta.get("check", cfg.type)
-                failing = frame.loc[res.get("unexpected_index_list") or []] if not r.success else frame.iloc[0:0]
-                messages = []
-                for _, row in failing.iterrows():
-                    fld, message = _message(check, row)
-                    messages.append(message)
-                    sid = row.get("submission_id")
-                    if isinstance(sid, str):
-                        target = result.blocking_by_submission if blocking else result.warnings_by_submission
-                        target.setdefault(sid, []).append(message)
-                        if blocking and row.get("has_row"):
-                            flags.append((sid, row["kpi_code"], row["measure"], GX_RULE_PREFIX + check, fld, message))
-                column = cfg.kwargs.get("column") or cfg.kwargs.get("column_A")
-                if len(failing):
-                    result.sample_row_ids[(name, cfg.type, column)] = \
-                        [_row_id(row) for _, row in failing.head(SAMPLE_ROW_LIMIT).iterrows()]
-                details = {"why": meta.get("why"), "check": check, "period": period.key}
-                if messages:
-                    details["failures"] = messages[:DETAIL_LIMIT]
-                if r.exception_info and r.exception_info.get("raised_exception"):
-                    details["exception"] = r.exception_info.get("exception_message")
-                result.outcomes.append(ExpectationOutcome(
-                    suite_name=name, extract_kind=EXTRACT_KIND, expectation=cfg.type, column=column,
-                    is_blocking=blocking, success=bool(r.success), observed_value=json_text(res.get("observed_value")),
-                    unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                    details=json_text(details)))
-    if flags:
-        flag_frame = pd.DataFrame(flags, columns=["submission_id", "kpi_code", "measure", "rule", "field", "reason"],
-                                  dtype=object).drop_duplicates(["submission_id", "kpi_code", "measure"])
-        con.register("kpi_gx_flags", flag_frame)
-        con.execute("""UPDATE raw.kpi_report_values v SET rejection_rule = f.rule, rejection_reason = f.reason,
-                              rejection_field = f.field
-                       FROM kpi_gx_flags f
-                       WHERE v.submission_id = f.submission_id AND v.kpi_code = f.kpi_code
-                         AND v.measure = f.measure AND v.rejection_rule IS NULL""")
-        con.unregister("kpi_gx_flags")
-        result.flagged_rows = len(flag_frame)
+    result_ids, flags = run_report_suites(context, "dxmon_kpi_profiles", SUITES, frames, run_name, result,
+                                          EXTRACT_KIND, _message, _row_id,
+                                          lambda row: (row["kpi_code"], row["measure"]), details={"period": period.key})
+    result.flagged_rows = apply_flags(con, "raw.kpi_report_values", ("kpi_code", "measure"), flags)
     now = dt.datetime.now()
     # A year, its first quarter and its first month share a first day: the period key in details
     # tells their results apart.
@@ -363,12 +321,7 @@ def validate_kpi_reports(con: duckdb.DuckDBPyConnection, period: KpiPeriod | str
           o.observed_value, o.unexpected_count, o.element_count, o.details, now] for o in result.outcomes])
     con.execute("INSERT OR REPLACE INTO meta.kpi_period_status VALUES (?, ?, ?, ?, ?, ?)",
                 [period.key, period.start, result.is_publishable, result.blocking_failures_text, now, run_id])
-    con.execute("DELETE FROM meta.validation_sample_rows WHERE run_id = ? AND period_month = ? "
-                "AND suite_name LIKE 'kpi_reports_%'", [run_id, period.start])
-    samples = [[run_id, period.start, suite, expectation, column, json.dumps(ids)]
-               for (suite, expectation, column), ids in sorted(result.sample_row_ids.items(), key=str) if ids]
-    if samples:
-        con.executemany("INSERT INTO meta.validation_sample_rows VALUES (?, ?, ?, ?, ?, ?)", samples)
+    record_sample_rows(con, run_id, period.start, "kpi_reports_", result.sample_row_ids)
     if build_docs:
         result.docs_index, result.docs_pages = build_data_docs(context, result_ids)
     log.info("validated KPI reports %s: %d submissions, %d blocking failures, %d warnings, %d rows flagged",
