@@ -45,3 +45,13 @@
 {% macro kpi_years_since_origin(date_expression, days_per_year) -%}
     ({{ dbt.datediff("cast('2000-01-01' as date)", date_expression, 'day') }} / cast({{ days_per_year }} as {{ type_double() }}))
 {%- endmacro %}
+
+{#- Two relations' rows belong to the same series: KPI, measure, level, unit (NULL for the
+    national value and the all-ministries / all-provinces aggregates) and series (who measures). -#}
+{% macro kpi_same_series(left, right) -%}
+    {{ left }}.kpi_code = {{ right }}.kpi_code
+    and {{ left }}.measure = {{ right }}.measure
+    and {{ left }}.level = {{ right }}.level
+    and coalesce({{ left }}.unit_code, '') = coalesce({{ right }}.unit_code, '')
+    and {{ left }}.series = {{ right }}.series
+{%- endmacro %}

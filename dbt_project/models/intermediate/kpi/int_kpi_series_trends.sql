@@ -153,11 +153,7 @@ year_before as (
             ) as closeness
         from points
         inner join latest
-            on latest.kpi_code = points.kpi_code
-            and latest.measure = points.measure
-            and latest.level = points.level
-            and coalesce(latest.unit_code, '') = coalesce(points.unit_code, '')
-            and latest.series = points.series
+            on {{ kpi_same_series('latest', 'points') }}
         where {{ dbt.datediff('points.period_end', 'latest.period_end', 'day') }}
             between points.year_on_year_min_days and points.year_on_year_max_days
     ) as candidates
@@ -228,29 +224,13 @@ final as (
     left join {{ ref('stg_kpi__frequencies') }} as frequencies
         on frequencies.frequency = catalogue.frequency
     left join latest
-        on latest.kpi_code = series_keys.kpi_code
-        and latest.measure = series_keys.measure
-        and latest.level = series_keys.level
-        and coalesce(latest.unit_code, '') = coalesce(series_keys.unit_code, '')
-        and latest.series = series_keys.series
+        on {{ kpi_same_series('latest', 'series_keys') }}
     left join series_stats
-        on series_stats.kpi_code = series_keys.kpi_code
-        and series_stats.measure = series_keys.measure
-        and series_stats.level = series_keys.level
-        and coalesce(series_stats.unit_code, '') = coalesce(series_keys.unit_code, '')
-        and series_stats.series = series_keys.series
+        on {{ kpi_same_series('series_stats', 'series_keys') }}
     left join year_before
-        on year_before.kpi_code = series_keys.kpi_code
-        and year_before.measure = series_keys.measure
-        and year_before.level = series_keys.level
-        and coalesce(year_before.unit_code, '') = coalesce(series_keys.unit_code, '')
-        and year_before.series = series_keys.series
+        on {{ kpi_same_series('year_before', 'series_keys') }}
     left join withheld
-        on withheld.kpi_code = series_keys.kpi_code
-        and withheld.measure = series_keys.measure
-        and withheld.level = series_keys.level
-        and coalesce(withheld.unit_code, '') = coalesce(series_keys.unit_code, '')
-        and withheld.series = series_keys.series
+        on {{ kpi_same_series('withheld', 'series_keys') }}
 
 )
 
