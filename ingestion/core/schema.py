@@ -560,6 +560,18 @@ def table(name: str) -> Table:
         raise KeyError(f"{name} is not declared in ingestion/core/schema.py") from None
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
+    """Insert dict rows into the declared table `name` in one multi-row INSERT (a registered
+    DataFrame costs more for the few dozen rows of a report or data file); a declared column a
+    row lacks is NULL."""
+    if not rows:
+        return
+    columns = table(name).column_names
+    placeholders = ", ".join(["(" + ", ".join(["?"] * len(columns)) + ")"] * len(rows))
+    con.execute(f"INSERT INTO {name} ({', '.join(columns)}) VALUES {placeholders}",
+                [r.get(c) for r in rows for c in columns])
+
+
 def prepare_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create the schemas, tables and views that are missing, apply the migrations this warehouse
     has not had (in order) and refresh the views. Idempotent; returns the migrations applied now."""

@@ -37,7 +37,7 @@ import duckdb
 
 from ingestion.core.input_files import InputRejected
 from ingestion.core.quarantine import INTERNATIONAL_INDICES, quarantine_file, record_refused
-from ingestion.core.schema import prepare_warehouse
+from ingestion.core.schema import insert_rows, prepare_warehouse
 from ingestion.kpi.countries import country_code, is_country_code
 from ingestion.kpi.source_files import (
     LOADED,
@@ -77,9 +77,6 @@ LONG_COLUMNS = ("index_code", "edition", "country_code", "country_name", "compon
 LONG_ALIASES = dict.fromkeys(LONG_COLUMNS, ()) | {"index_code": ("index",), "edition": ("year",)}
 _INDEX_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,23}$")
 _COMPONENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-VALUE_COLUMNS = ("load_id", "index_code", "edition", "country_code", "country_name", "component", "value",
-                 "raw_value", "source_key", "note", "source_row", "rejection_rule", "rejection_reason",
-                 "rejection_field")
 
 
 class _RowRejected(Exception):
@@ -291,11 +288,7 @@ def load_index_file(con: duckdb.DuckDBPyConnection, path: Path, *, index_code: s
             [load_id, load_index, shape or "unknown", where, str(source.archived_path), source.sha256,
              source.size_bytes, *counts, "rejected" if rule else "accepted", rule, reason, now,
              next_load_sequence(con, "raw.international_index_loads"), source_key, encoding])
-        if rows:
-            placeholders = ", ".join(["(" + ", ".join(["?"] * len(VALUE_COLUMNS)) + ")"] * len(rows))
-            params = [({**r, "load_id": load_id}).get(c) for r in rows for c in VALUE_COLUMNS]
-            con.execute(f"INSERT INTO raw.international_index_values ({', '.join(VALUE_COLUMNS)}) "
-                        f"VALUES {placeholders}", params)
+        insert_rows(con, "raw.international_index_values", [{**r, "load_id": load_id} for r in rows])
         stored = con.execute("SELECT count(DISTINCT source_row) FROM raw.international_index_values "
                              "WHERE load_id = ?", [load_id]).fetchone()[0]
         if not rule and stored != records:  # every row read is stored, accepted or rejected

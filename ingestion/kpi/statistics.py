@@ -40,7 +40,7 @@ import duckdb
 
 from ingestion.core.input_files import InputRejected
 from ingestion.core.quarantine import KPI_STATISTICS, quarantine_file, record_refused
-from ingestion.core.schema import prepare_warehouse
+from ingestion.core.schema import insert_rows, prepare_warehouse
 from ingestion.kpi import catalogue
 from ingestion.kpi.source_files import (
     LOADED,
@@ -66,9 +66,6 @@ REQUIRED = ("kpi_code", "level", "period", "value")
 ALIASES: dict[str, tuple[str, ...]] = dict.fromkeys(COLUMNS, ())
 ALIASES.update(kpi_code=("kpi", "code", "mã chỉ tiêu"), release=("vintage", "vintage_or_release"),
                unit_code=("unit", "mã đơn vị"), value=("giá trị",), period=("kỳ",))
-VALUE_COLUMNS = ("load_id", "release", "release_date", "kpi_code", "measure", "level", "unit_code", "period",
-                 "period_end", "value", "publisher", "source_key", "note", "raw_value", "source_row",
-                 "rejection_rule", "rejection_reason", "rejection_field")
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 def period_end(period: str) -> dt.date:
@@ -220,11 +217,7 @@ def load_statistics(con: duckdb.DuckDBPyConnection, path: Path, *, release: str 
             [load_id, where, str(source.archived_path), source.sha256, source.size_bytes, publisher, release,
              release_date, encoding, *counts, "rejected" if rule else "accepted", rule, reason, now,
              next_load_sequence(con, "raw.kpi_statistics_releases")])
-        if rows:
-            placeholders = ", ".join(["(" + ", ".join(["?"] * len(VALUE_COLUMNS)) + ")"] * len(rows))
-            params = [({**r, "load_id": load_id}).get(c) for r in rows for c in VALUE_COLUMNS]
-            con.execute(f"INSERT INTO raw.kpi_statistics_values ({', '.join(VALUE_COLUMNS)}) VALUES {placeholders}",
-                        params)
+        insert_rows(con, "raw.kpi_statistics_values", [{**r, "load_id": load_id} for r in rows])
         stored = con.execute("SELECT count(*) FROM raw.kpi_statistics_values WHERE load_id = ?",
                              [load_id]).fetchone()[0]
         if stored != len(rows):  # every row read is stored, accepted or rejected

@@ -34,7 +34,7 @@ from ingestion.core import quarantine
 from ingestion.core.files import CHUNK
 from ingestion.core.input_files import InputRejected, open_regular, scan_folder
 from ingestion.core.raw_archive import ArchiveIntegrityError, archive_input
-from ingestion.core.schema import prepare_warehouse, table
+from ingestion.core.schema import insert_rows, prepare_warehouse
 from ingestion.reports.cell_parsing import CellError, parse_unit_code, shown
 from ingestion.reports.report_files import ReportFile, ReportFileError, ReportLayout, location, read_report
 
@@ -243,16 +243,6 @@ def _header_unit(report: ReportFile | None) -> str | None:
         return None
 
 
-def _insert(con, name: str, rows: list[dict]) -> None:
-    """One multi-row INSERT (a registered DataFrame costs more for ~50 rows)."""
-    if not rows:
-        return
-    columns = table(name).column_names
-    placeholders = ", ".join(["(" + ", ".join(["?"] * len(columns)) + ")"] * len(rows))
-    con.execute(f"INSERT INTO {name} ({', '.join(columns)}) VALUES {placeholders}",
-                [r.get(c) for r in rows for c in columns])
-
-
 def ingest_file(form: ReportForm, con: duckdb.DuckDBPyConnection, path: Path, period, folder_unit: str,
                 archive_root: Path | None = None) -> FileOutcome:
     """Take one file submitted into <inbox>/<period>/<folder_unit>/ (idempotent by content). The
@@ -326,10 +316,10 @@ def ingest_file(form: ReportForm, con: duckdb.DuckDBPyConnection, path: Path, pe
             "rejection_rule": rule, "rejection_reason": reason,
             "rows_read": counts[0], "rows_accepted": counts[1], "rows_rejected": counts[2],
         }
-        _insert(con, form.submissions_table, [submission])
+        insert_rows(con, form.submissions_table, [submission])
         if rows:
             shared = {**form.value_row_fields(period, header), "submission_id": submission_id}
-            _insert(con, form.values_table, [{**r, **shared} for r in rows])
+            insert_rows(con, form.values_table, [{**r, **shared} for r in rows])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -87,10 +87,6 @@ from ingestion.reports.engine import (  # noqa: F401 - the DTI intake's public n
 from ingestion.reports.report_files import DTI_LAYOUT, RawRow, ReportFile, location
 from ingestion.reports.templates import HEADER_FIELDS, REQUIRED_HEADER_FIELDS
 
-VALUE_COLUMNS = [
-    "submission_id", "year", "level", "unit_code", "indicator_code", "value", "numerator", "denominator",
-    "evidence", "raw_value", "sheet", "source_row", "rejection_rule", "rejection_reason", "rejection_field",
-]
 HEADER_LABEL = {key: label for key, _, label, _ in HEADER_FIELDS}
 # Tolerance when a ratio's value is below 0 or above 1 only by rounding of a typed percentage.
 RANGE_EPSILON = 1e-9
