@@ -26,7 +26,7 @@ from ingestion.core.input_files import scan_folder
 from ingestion.core.quarantine import refused_identity
 from ingestion.core.warehouse import connect, table_exists, warehouse_path
 from ingestion.reports.cell_parsing import CellError, parse_unit_code
-from orchestration.warehouse_lock import READ, warehouse_lock
+from orchestration.warehouse_lock import READ, WarehouseBusy, warehouse_lock
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,12 @@ def read_ingestion_log(warehouse: Path | None = None) -> IngestionLog:
                     "SELECT input_kind, original_location, sha256 FROM quarantine.rejected_files "
                     "WHERE original_location IS NOT NULL").fetchall()}
     return log
+
+
+def read_ingestion_log_at_tick() -> tuple[IngestionLog | None, str | None]:
+    """(log, None), or (None, why the tick is skipped) while a writer holds the warehouse: the
+    sensors read the log at the next tick (files that land meanwhile are seen then)."""
+    try:
+        return read_ingestion_log(), None
+    except WarehouseBusy as exc:
+        return None, f"the warehouse is being written, the ingestion log is read at the next tick: {exc}"

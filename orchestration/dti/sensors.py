@@ -13,9 +13,8 @@ import dagster as dg
 
 from ingestion.reports.intake import default_inbox_dir
 from orchestration.dti.jobs import monthly_dti_job
-from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log, scan_inputs
+from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log_at_tick, scan_inputs
 from orchestration.partitions import FIRST_MONTH, monthly_partitions
-from orchestration.warehouse_lock import WarehouseBusy
 
 YEAR_FOLDER = re.compile(r"^\d{4}$")
 
@@ -53,10 +52,9 @@ def dti_inbox_sensor(context: dg.SensorEvaluationContext):
     provisional DTI of its year."""
     cache = load_cache(context.cursor)
     present = inbox_inputs(cache)
-    try:
-        log = read_ingestion_log()
-    except WarehouseBusy as exc:
-        return dg.SkipReason(f"the warehouse is being written, the ingestion log is read at the next tick: {exc}")
+    log, busy = read_ingestion_log_at_tick()
+    if busy:
+        return dg.SkipReason(busy)
     context.update_cursor(dump_cache(cache, [f for _, _, f in present]))
     by_year: dict[int, list] = {}
     for year, unit, f in present:

@@ -11,9 +11,8 @@ import dagster as dg
 
 from ingestion.kpi.reports.intake import default_inbox_dir as default_kpi_inbox_dir
 from orchestration.kpi.jobs import kpi_tracking_job
-from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log, scan_inputs
+from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log_at_tick, scan_inputs
 from orchestration.partitions import monthly_partitions
-from orchestration.warehouse_lock import WarehouseBusy
 
 
 def kpi_inbox_inputs(cache: dict) -> list[tuple[str, str, object]]:
@@ -34,10 +33,9 @@ def kpi_inbox_sensor(context: dg.SensorEvaluationContext):
     """A KPI report dropped into (or replaced in) the KPI inbox: take it in and recompute progress."""
     cache = load_cache(context.cursor)
     present = kpi_inbox_inputs(cache)
-    try:
-        log = read_ingestion_log()
-    except WarehouseBusy as exc:
-        return dg.SkipReason(f"the warehouse is being written, the ingestion log is read at the next tick: {exc}")
+    log, busy = read_ingestion_log_at_tick()
+    if busy:
+        return dg.SkipReason(busy)
     context.update_cursor(dump_cache(cache, [f for _, _, f in present]))
     new = [f for period, unit, f in present if not log.kpi_known(period, unit, f)]
     if not new:

@@ -14,10 +14,9 @@ import re
 import dagster as dg
 
 from ingestion.landing.loading import landing_dir
-from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log, scan_inputs
+from orchestration.loaded_inputs import dump_cache, load_cache, read_ingestion_log_at_tick, scan_inputs
 from orchestration.partitions import FIRST_MONTH, month_key
 from orchestration.service_index.jobs import monthly_service_index_job
-from orchestration.warehouse_lock import WarehouseBusy
 
 MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
@@ -53,10 +52,9 @@ def unloaded_files(months: dict[str, list], log) -> dict[str, list]:
 def late_landing_file_sensor(context: dg.SensorEvaluationContext):
     cache = load_cache(context.cursor)
     months = landing_inputs(cache)
-    try:
-        log = read_ingestion_log()
-    except WarehouseBusy as exc:
-        return dg.SkipReason(f"the warehouse is being written, the ingestion log is read at the next tick: {exc}")
+    log, busy = read_ingestion_log_at_tick()
+    if busy:
+        return dg.SkipReason(busy)
     pending = unloaded_files(months, log)
     context.update_cursor(dump_cache(cache, [f for files in months.values() for f in files]))
     if not pending:
