@@ -118,13 +118,14 @@ def _trace(con, v: dict) -> dict:
         return {"what": "a national statistics release", "file": file[:1], "row": row[:1],
                 "sources": _sources(con, row[0]["source_key"] if row else None)}
     if kind == "international_index":
-        file = _rows(con, "SELECT load_id, index_code, file_shape, source_file, archived_path, sha256, loaded_at "
-                          "FROM raw.international_index_loads WHERE load_id = ?", [ref])
+        file = _rows(con, "SELECT load_id, index_code, file_shape, source_file, archived_path, sha256, loaded_at, "
+                          "source_key FROM raw.international_index_loads WHERE load_id = ?", [ref])
+        # the file's line: one country (a UN file: its every component; a long file: one component)
         row = _rows(con, "SELECT source_row, edition, country_code, country_name, component, raw_value, value, "
                          "source_key, note FROM raw.international_index_values WHERE load_id = ? AND source_row = ? "
-                         "AND country_code = ?", [ref, v["source_row"], "VNM"]) if v["source_row"] is not None else []
+                         "ORDER BY component", [ref, v["source_row"]]) if v["source_row"] is not None else []
         return {"what": "an international index file", "file": file[:1], "row": row[:8],
-                "sources": _sources(con, (file[0].get("source_key") if file and "source_key" in file[0] else None)
+                "sources": _sources(con, (file[0]["source_key"] if file else None)
                                     or (row[0]["source_key"] if row else None))}
     return {"what": f"source kind {kind}"}
 
@@ -186,7 +187,8 @@ def format_kpi_explanation(e: dict) -> str:
         out.append(f"\n  {v['measure']} = {v['value']} ({v['level']}{' ' + v['unit_code'] if v['unit_code'] else ', all units'}, "
                    f"{v['period']}, as of {v['period_end']}); series {v['series']}, release {v['release']}"
                    f"{'' if v['is_current_release'] else ' (superseded by a later release)'}; "
-                   f"gate {v['gate_index'] or 'none'} {v['gate_period_key'] or ''}: {v['publication_basis']}")
+                   + (f"gate {v['gate_index']} {v['gate_period_key']}: " if v["gate_index"] else "not gated: ")
+                   + v["publication_basis"])
         out.append(f"    {t['what']}")
         if "measures" in t:
             m = t["measures"]
