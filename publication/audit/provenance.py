@@ -89,14 +89,18 @@ def kpi_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
     """sha256 over what the KPI marts of a build as of month `period` read: the accepted agency
     KPI reports, statistics files and index files loaded so far, and the input hashes of the
     service-index months and DTI periods they compute from (their latest provenance rows)."""
+    month = period[:7] + "-01"
     hashes = []
-    for sql in ("SELECT sha256 FROM raw.kpi_submissions WHERE status = 'accepted' AND period_start <= last_day(CAST(? AS DATE))",
-                "SELECT sha256 FROM raw.kpi_statistics_releases WHERE status = 'accepted' AND CAST(? AS DATE) IS NOT NULL",
-                "SELECT sha256 FROM raw.international_index_loads WHERE status = 'accepted' AND CAST(? AS DATE) IS NOT NULL",
-                f"""SELECT input_hash FROM meta.run_provenance
-                    WHERE index_name IN ('{SERVICE_INDEX}', '{DTI}') AND period_month <= CAST(? AS DATE)
-                    QUALIFY row_number() OVER (PARTITION BY index_name, period_month ORDER BY recorded_at DESC) = 1"""):
-        hashes += [r[0] for r in con.execute(sql, [period[:7] + "-01"]).fetchall()]
+    for sql, params in (
+            ("SELECT sha256 FROM raw.kpi_submissions WHERE status = 'accepted' "
+             "AND period_start <= last_day(CAST(? AS DATE))", [month]),
+            ("SELECT sha256 FROM raw.kpi_statistics_releases WHERE status = 'accepted'", []),
+            ("SELECT sha256 FROM raw.international_index_loads WHERE status = 'accepted'", []),
+            (f"""SELECT input_hash FROM meta.run_provenance
+                 WHERE index_name IN ('{SERVICE_INDEX}', '{DTI}') AND period_month <= CAST(? AS DATE)
+                 QUALIFY row_number() OVER (PARTITION BY index_name, period_month ORDER BY recorded_at DESC) = 1""",
+             [month])):
+        hashes += [r[0] for r in con.execute(sql, params).fetchall()]
     return hash_of_hashes(hashes)
 
 
