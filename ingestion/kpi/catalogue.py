@@ -8,7 +8,7 @@ files of the same names (a test fixture, a proposed revision).
 
 Files (dbt_project/seeds/kpi/): kpi_catalogue.csv (one row per KPI), kpi_measures.csv (one row
 per KPI and measure: a KPI may carry several, e.g. a world and an ASEAN rank; `main` is the KPI as
-named, in the catalogue's unit), kpi_targets.csv, kpi_sources.csv."""
+named, in the catalogue's unit), kpi_targets.csv, kpi_sources.csv, kpi_status_classes.csv."""
 
 from __future__ import annotations
 
@@ -127,6 +127,12 @@ def measure(kpi_code: str, name: str = "main") -> Measure | None:
 def reported_measures(level: str) -> list[Measure]:
     """The measures units of `level` report in the periodic KPI form, in catalogue order."""
     return [m for m in measures().values() if level in m.report_levels]
+
+
+def status_codes() -> tuple[str, ...]:
+    """The status classes of rpt_kpi_progress (kpi_status_classes.csv), in display order."""
+    rows = sorted(_rows("kpi_status_classes.csv"), key=lambda r: int(r[1]["display_order"]))
+    return tuple(row["status_code"] for _, row in rows)
 
 
 def catalogue_version() -> str:

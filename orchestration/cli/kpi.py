@@ -88,7 +88,6 @@ def add_loader_commands(kpi_sub) -> None:
 PROGRESS_COLUMNS = ("kpi_code", "measure", "level", "unit_code", "series", "target_year", "comparator", "target_value",
                     "source_document", "latest_value", "latest_period", "projection", "gap_to_target",
                     "required_pace_per_year", "observed_pace_per_year", "status_code", "is_stale")
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_target")
 
 
 def run_kpi_tracking(month: str) -> bool:
@@ -225,7 +224,9 @@ def register(sub) -> None:
     add_loader_commands(kpi_sub)
     p = kpi_sub.add_parser("progress", help="KPI progress against targets (the published rpt_kpi_progress)")
     p.add_argument("--level", choices=["national", "ministry", "province"])
-    p.add_argument("--status", choices=STATUSES)
+    from ingestion.kpi.catalogue import status_codes
+
+    p.add_argument("--status", choices=status_codes(), help="one status class (seed kpi_status_classes)")
     p.add_argument("--kpi", help="one KPI code, e.g. DG-06")
     p.add_argument("--limit", type=int, default=40, help="rows to print (0: all; default %(default)s)")
     p.add_argument("--rebuild", action="store_true", help="first run the kpi_tracking job (writes and publishes)")
