@@ -47,7 +47,10 @@ log = logging.getLogger(__name__)
 LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_REPORTS = "landing", "dti_reports", "portal_pages", "kpi_reports"
 # files of published figures loaded by hand (ingestion/kpi/statistics.py, ingestion/kpi/international.py)
 KPI_STATISTICS, INTERNATIONAL_INDICES = "kpi_statistics", "international_indices"
-INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_REPORTS, KPI_STATISTICS, INTERNATIONAL_INDICES)
+# task tracking's two agency forms (ingestion/tasks/): the task lists and the status reports
+TASK_PLANS, TASK_REPORTS = "task_plans", "task_reports"
+INPUT_KINDS = (LANDING, DTI_REPORTS, PORTAL_PAGES, KPI_REPORTS, KPI_STATISTICS, INTERNATIONAL_INDICES, TASK_PLANS,
+               TASK_REPORTS)
 REASON_SUFFIX = ".reason.json"
 ROW_COLUMNS = ("period_month", "location", "original_location", "sha256", "reason", "quarantined_at",
                "input_kind", "rule")

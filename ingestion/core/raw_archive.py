@@ -77,6 +77,11 @@ def kpi_period(period: str) -> str:
     return f"kpi-{str(period).lower()}"
 
 
+def task_period(period: str) -> str:
+    """The archive period of a task list's year or a status report's month: 'tasks-2025', 'tasks-2025-08'."""
+    return f"tasks-{str(period).lower()}"
+
+
 def index_path(period: str, root: Path | None = None) -> Path:
     return (root or raw_archive_dir()) / "index" / f"{period_key(period)}.jsonl"
 

@@ -319,6 +319,118 @@ TABLES: tuple[Table, ...] = (
               _c("checked_at", "TIMESTAMP", "NOT NULL"),
               _c("run_id", "VARCHAR"),
           )),
+    # --- task tracking (docs/task_tracking.md) ----------------------------------------------------
+    Table("raw.task_plan_submissions", "ingestion/tasks/plan_intake.py",
+          "one row per task-list file received (the tasks an assigning document gives agencies), all versions", (
+              _c("submission_id", "VARCHAR", "PRIMARY KEY", "taskplan:<year>:<issuer folder>:<sha256[:16]>"),
+              _c("year", "INTEGER", "NOT NULL", "from the folder task_plans/<year>/: the document's year"),
+              _c("folder_unit_code", "VARCHAR", "NOT NULL", "the issuer folder the file was submitted to"),
+              _c("unit_code", "VARCHAR", "", "the issuer read inside the file (seed task_issuers)"),
+              _c("level", "VARCHAR", "", "the issuer's kind (task_issuers.issuer_kind)"),
+              _c("document_number", "VARCHAR", "", "the assigning document's number, e.g. 'QĐ 749/QĐ-TTg'"),
+              _c("document_date", "DATE", "", "the assigning document's date: its tasks are assigned from that day"),
+              _c("document_title", "VARCHAR"),
+              _c("template_version", "VARCHAR", "", "the task-list template's format version"),
+              _c("report_date", "DATE", "", "the date the list was prepared (header)"),
+              _c("version", "INTEGER", "NOT NULL", "1, 2, ... per (year, folder_unit_code), order of receipt"),
+              _c("received_at", "TIMESTAMP", "NOT NULL"),
+              _c("inbox_path", "VARCHAR", "NOT NULL"),
+              _c("archived_path", "VARCHAR", "", "its object in the raw archive"),
+              _c("sha256", "VARCHAR", "NOT NULL"),
+              _c("size_bytes", "BIGINT", "NOT NULL"),
+              _c("file_format", "VARCHAR", "", "xlsx / csv"),
+              _c("file_encoding", "VARCHAR", "", "utf-8, utf-8-sig, utf-16; NULL for xlsx"),
+              _c("status", "VARCHAR", "NOT NULL", "accepted / rejected"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rows_read", "INTEGER", "", "data rows read from the file; NULL when it was rejected whole"),
+              _c("rows_accepted", "INTEGER"),
+              _c("rows_rejected", "INTEGER", "", "rows_read = rows_accepted + rows_rejected"),
+          )),
+    Table("raw.task_plan_rows", "ingestion/tasks/plan_intake.py (flags: expectations/task_validation.py)",
+          "one row per task row of a task-list file: the registry of assigned tasks", (
+              _c("submission_id", "VARCHAR", "NOT NULL"),
+              _c("year", "INTEGER", "NOT NULL"),
+              _c("issuer_code", "VARCHAR"),
+              _c("document_number", "VARCHAR"),
+              _c("task_code", "VARCHAR", "", "unique across documents (upper case, stray spaces removed)"),
+              _c("title", "VARCHAR"),
+              _c("lead_unit_code", "VARCHAR", "", "exactly one lead agency, valid on the document date"),
+              _c("lead_unit_text", "VARCHAR", "", "the lead-agency cell as typed"),
+              _c("cooperating_unit_codes", "VARCHAR", "", "';'-joined unit codes in the order written (NULL: none)"),
+              _c("deadline", "DATE", "", "the deadline (a month, quarter or year written: its last day); NULL for "
+                                         "a recurring task without an end"),
+              _c("recurrence", "VARCHAR", "NOT NULL", "once / monthly / quarterly / yearly / recurring"),
+              _c("raw_deadline", "VARCHAR", "", "the deadline cell as typed"),
+              _c("expected_result", "VARCHAR"),
+              _c("is_key_task", "BOOLEAN", "NOT NULL", "nhiệm vụ trọng tâm"),
+              _c("note", "VARCHAR"),
+              _c("sheet", "VARCHAR", "", "NULL for CSV files"),
+              _c("source_row", "INTEGER", "", "spreadsheet row / CSV line (1-based)"),
+              _c("rejection_rule", "VARCHAR", "", "NULL for good rows"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rejection_field", "VARCHAR"),
+          )),
+    Table("raw.task_report_submissions", "ingestion/tasks/report_intake.py",
+          "one row per task status report file received from an agency, all versions", (
+              _c("submission_id", "VARCHAR", "PRIMARY KEY", "taskreport:<period>:<folder unit>:<sha256[:16]>"),
+              _c("period", "VARCHAR", "NOT NULL", "from the folder task_reports/<YYYY-MM>/"),
+              _c("period_start", "DATE", "NOT NULL"),
+              _c("period_end", "DATE", "NOT NULL", "the as-of date of the report's period"),
+              _c("folder_unit_code", "VARCHAR", "NOT NULL"),
+              _c("unit_code", "VARCHAR", "", "read inside the file (NULL if unreadable)"),
+              _c("level", "VARCHAR", "", "province / ministry"),
+              _c("report_period", "VARCHAR", "", "read inside the file"),
+              _c("report_date", "DATE", "", "read inside the file: a completion date after it is a contradiction"),
+              _c("template_version", "VARCHAR"),
+              _c("version", "INTEGER", "NOT NULL", "1, 2, ... per (period, folder_unit_code), order of receipt"),
+              _c("received_at", "TIMESTAMP", "NOT NULL"),
+              _c("inbox_path", "VARCHAR", "NOT NULL"),
+              _c("archived_path", "VARCHAR"),
+              _c("sha256", "VARCHAR", "NOT NULL"),
+              _c("size_bytes", "BIGINT", "NOT NULL"),
+              _c("file_format", "VARCHAR"),
+              _c("file_encoding", "VARCHAR"),
+              _c("status", "VARCHAR", "NOT NULL", "accepted / rejected"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rows_read", "INTEGER"),
+              _c("rows_accepted", "INTEGER"),
+              _c("rows_rejected", "INTEGER"),
+          )),
+    Table("raw.task_report_rows", "ingestion/tasks/report_intake.py (flags: expectations/task_validation.py)",
+          "one row per task row of a status report", (
+              _c("submission_id", "VARCHAR", "NOT NULL"),
+              _c("period", "VARCHAR", "NOT NULL"),
+              _c("level", "VARCHAR"),
+              _c("unit_code", "VARCHAR", "", "the reporting unit"),
+              _c("task_code", "VARCHAR"),
+              _c("reported_status", "VARCHAR", "", "a status_code of seed task_status_categories (NULL: none given)"),
+              _c("reported_status_text", "VARCHAR", "", "the status cell as typed"),
+              _c("completion_date", "DATE"),
+              _c("evidence", "VARCHAR", "", "the evidence reference (document number, link)"),
+              _c("progress_percent", "DOUBLE", "", "0-100"),
+              _c("delay_reason", "VARCHAR"),
+              _c("extension_deadline", "DATE", "", "the new deadline an extension asks for"),
+              _c("approval_document", "VARCHAR", "", "the document approving the extension or the closure (NULL: none)"),
+              _c("approval_date", "DATE", "", "the approving document's date"),
+              _c("note", "VARCHAR"),
+              _c("raw_values", "VARCHAR", "", "the row's cells as typed, JSON"),
+              _c("sheet", "VARCHAR"),
+              _c("source_row", "INTEGER"),
+              _c("rejection_rule", "VARCHAR"),
+              _c("rejection_reason", "VARCHAR"),
+              _c("rejection_field", "VARCHAR"),
+          )),
+    Table("meta.task_period_status", "expectations/task_validation.py",
+          "the gate of task tracking: one row per validated status-report month", (
+              _c("period", "VARCHAR", "PRIMARY KEY", "YYYY-MM"),
+              _c("period_start", "DATE", "NOT NULL"),
+              _c("is_publishable", "BOOLEAN", "NOT NULL", "no task list or report that counts fails a blocking expectation"),
+              _c("blocking_failures", "VARCHAR", "", "'<submission_id>: <message>; ...'"),
+              _c("checked_at", "TIMESTAMP", "NOT NULL"),
+              _c("run_id", "VARCHAR"),
+          )),
     # --- quarantine (ingestion/core/quarantine.py) -----------------------------------------------
     Table("quarantine.rejected_files", "ingestion/core/quarantine.py",
           "one row per input that could not be read (landing file, DTI or KPI report file, portal page), "
@@ -470,6 +582,7 @@ def _publication_gate_select() -> str:
         ("service_index", "strftime(period_month, '%Y-%m')", "period_month", "meta.period_status"),
         ("dti", "CAST(year AS VARCHAR)", "make_date(year, 1, 1)", "meta.dti_year_status"),
         ("kpi_reports", "period", "period_start", "meta.kpi_period_status"),
+        ("tasks", "period", "period_start", "meta.task_period_status"),
     )
     parts = [f"""SELECT '{index}' AS index_name, {key} AS period_key, {start} AS period_start, is_publishable,
        blocking_failures, checked_at, run_id AS validation_run_id FROM {source}""" for index, key, start, source in statuses]
@@ -491,7 +604,7 @@ VIEWS: tuple[View, ...] = (
     View("quarantine.rejected_rows", "one row per rejected source row of the service index's extracts",
          _rejected_rows_select()),
     View("meta.publication_gate", "one row per validated period of every gated index (service_index month, dti "
-                                  "year, kpi_reports period) with its publication basis now", _publication_gate_select()),
+                                  "year, kpi_reports period, tasks month) with its publication basis now", _publication_gate_select()),
     View("quarantine.dti_rejections", "one row per rejected DTI file and per rejected value row, with where to find it",
          """SELECT 'file' AS rejection_level, s.submission_id, s.year, s.folder_unit_code, s.unit_code,
        s.version, s.inbox_path AS file, s.archived_path, NULL::VARCHAR AS sheet,
@@ -522,6 +635,34 @@ SELECT 'row', v.submission_id, v.period, s.folder_unit_code, v.unit_code, s.vers
        v.rejection_rule, v.rejection_reason, v.raw_value, s.received_at
 FROM raw.kpi_report_values v
 JOIN raw.kpi_submissions s USING (submission_id)
+WHERE v.rejection_rule IS NOT NULL"""),
+    View("quarantine.task_rejections", "one row per rejected task-list or task status report file and per rejected "
+                                       "row, with where to find it",
+         """SELECT 'task_plan' AS input, 'file' AS rejection_level, s.submission_id, CAST(s.year AS VARCHAR) AS period,
+       s.folder_unit_code, s.unit_code, s.version, s.inbox_path AS file, s.archived_path, NULL::VARCHAR AS sheet,
+       NULL::INTEGER AS source_row, NULL::VARCHAR AS task_code, NULL::VARCHAR AS field,
+       s.rejection_rule AS rule, s.rejection_reason AS reason, s.received_at
+FROM raw.task_plan_submissions s
+WHERE s.status = 'rejected'
+UNION ALL
+SELECT 'task_plan', 'row', v.submission_id, CAST(v.year AS VARCHAR), s.folder_unit_code, v.issuer_code, s.version,
+       s.inbox_path, s.archived_path, v.sheet, v.source_row, v.task_code, v.rejection_field, v.rejection_rule,
+       v.rejection_reason, s.received_at
+FROM raw.task_plan_rows v
+JOIN raw.task_plan_submissions s USING (submission_id)
+WHERE v.rejection_rule IS NOT NULL
+UNION ALL
+SELECT 'task_report', 'file', s.submission_id, s.period, s.folder_unit_code, s.unit_code, s.version, s.inbox_path,
+       s.archived_path, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, s.rejection_rule,
+       s.rejection_reason, s.received_at
+FROM raw.task_report_submissions s
+WHERE s.status = 'rejected'
+UNION ALL
+SELECT 'task_report', 'row', v.submission_id, v.period, s.folder_unit_code, v.unit_code, s.version, s.inbox_path,
+       s.archived_path, v.sheet, v.source_row, v.task_code, v.rejection_field, v.rejection_rule,
+       v.rejection_reason, s.received_at
+FROM raw.task_report_rows v
+JOIN raw.task_report_submissions s USING (submission_id)
 WHERE v.rejection_rule IS NOT NULL"""),
 )
 

@@ -9,3 +9,4 @@ SERVICE_INDEX = {"selector": "service_index"}
 AUDIT = {"selector": "audit"}
 DTI = {"selector": "dti"}
 KPI = {"selector": "kpi"}
+TASKS = {"selector": "tasks"}
