@@ -141,7 +141,9 @@ def check_header(report: ReportFile, period: KpiPeriod, folder_unit: str, receiv
 
 def _typed(value):
     """A cell as typed, for raw_values: text as written, a number as a number, a date ISO."""
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        return value.isoformat() if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (int, float, bool)):
         return int(value) if isinstance(value, float) and value.is_integer() else value

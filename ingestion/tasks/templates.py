@@ -50,7 +50,7 @@ from ingestion.reports.templates import (
     write_header_cells,
     write_table_header,
 )
-from ingestion.tasks.units import is_valid_on
+from ingestion.tasks.units import is_valid_on, unit_label
 from ingestion.tasks.vocabulary import deadline_shown, issuers, reported_statuses
 
 TEMPLATE_FORMAT_VERSION = "1"
@@ -346,7 +346,8 @@ def plan_workbook(header: dict, rows: list[dict]) -> Workbook:
     ]
     for dv, ref in validations:
         ws.add_data_validation(dv)
-        dv.add(ref)
+        for one in ref.split():
+            dv.add(one)
     for col, width in zip("ABCDEFGH", (14, 60, 14, 22, 20, 36, 12, 24)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"C{PLAN_FIRST_ROW}"
@@ -414,7 +415,8 @@ def report_workbook(header: dict, rows: list[dict]) -> Workbook:
     ]
     for dv, names in validations:
         ws.add_data_validation(dv)
-        dv.add(" ".join(_column_range(REPORT_COLUMNS, n, REPORT_FIRST_ROW, last) for n in names))
+        for n in names:
+            dv.add(_column_range(REPORT_COLUMNS, n, REPORT_FIRST_ROW, last))
     for col, width in zip("ABCDEFGHIJKL", (14, 50, 14, 30, 14, 30, 10, 30, 14, 28, 14, 24)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"C{REPORT_FIRST_ROW}"
@@ -440,7 +442,7 @@ def template_rows(tasks: list[dict]) -> list[dict]:
     for t in tasks:
         title = t["title"] or ""
         if t.get("moved_from"):
-            title = f"{title} [tiếp nhận từ đơn vị {t['moved_from']}]".strip()
+            title = f"{title} [tiếp nhận từ {unit_label(t['moved_from'])}]".strip()
         out.append({"task_code": t["task_code"], "title": title,
                     "deadline": deadline_shown(t["deadline"], t["recurrence"])})
     return out

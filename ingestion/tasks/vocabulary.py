@@ -169,7 +169,7 @@ def parse_status(value) -> str | None:
         return None
     code = vocabulary().aliases.get(status_key(text))
     if code is None:
-        allowed = "; ".join(f"'{c.name_vi}'" for c in reported_statuses())
+        allowed = ", ".join(f"'{c.name_vi.split(' (')[0]}'" for c in reported_statuses())
         raise CellError("unknown_status", f"unknown status {shown(text, 60)!r}: choose one of the template's list "
                                           f"({allowed}) or a spelling of task_status_aliases.csv")
     return code
