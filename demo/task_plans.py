@@ -32,16 +32,14 @@ import random
 import re
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from expectations.task_validation import unit_crosswalk
 from ingestion.reports.dti.catalogue import Unit, all_units
-from ingestion.tasks.templates import write_plan_file, write_report_file
+from ingestion.tasks.templates import TEMPLATE_FORMAT_VERSION, write_plan_file, write_report_file
+from ingestion.tasks.units import attributed_unit, is_valid_on
 
 DEFAULT_SEED = 2025
 DEFAULT_MONTHS = ("2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
-TEMPLATE_VERSION = "1"
 XLSX_UNITS = ("01", "79", "BTC", "BYT")  # these units send the XLSX form; the others CSV
 KEY_TASK_SHARE = 0.12
 SKIP_MONTH_SHARE = 0.04      # unit-months without a report
@@ -65,7 +63,7 @@ CONTRADICTIONS = {
 # File- and row-level defects intake must reject (rule, field), planted in the last month.
 INTAKE_DEFECTS = {
     "wrong_folder": ("foreign_unit", None),
-    "bad_date": ("not_a_date", "completion_date"),
+    "bad_date": ("bad_date", "completion_date"),
     "unknown_status": ("unknown_status", "status"),
 }
 
@@ -199,23 +197,13 @@ def _quarter_end(year: int, quarter: int) -> dt.date:
     return month_end(f"{year}-{3 * quarter:02d}")
 
 
-def _valid_on(unit: Unit, day: dt.date) -> bool:
-    return unit.valid_from <= day and (unit.valid_to is None or unit.valid_to >= day)
-
-
-@lru_cache(maxsize=1)
-def _successors() -> dict[str, tuple[str, dt.date]]:
-    return {old: (new, effective) for old, new, effective in unit_crosswalk().itertuples(index=False)}
-
-
 def lead_in(code: str, day: dt.date) -> str:
     """The unit leading on `day` the tasks assigned to `code` (2025 merger and restructure)."""
-    new, effective = _successors().get(code, (code, day))
-    return new if effective <= day else code
+    return attributed_unit(code, day)[0]
 
 
 def _units(level: str, day: dt.date) -> list[Unit]:
-    return [u for u in all_units() if u.level == level and _valid_on(u, day)]
+    return [u for u in all_units() if u.level == level and is_valid_on(u, day)]
 
 
 def _name(code: str) -> str:
@@ -401,7 +389,7 @@ class _Writer:
         rows = [{"task_code": t.task_code, "title": t.title, "lead_unit": t.lead_unit,
                  "cooperating_units": "; ".join(t.cooperating_units) or None, "deadline": t.deadline_cell,
                  "expected_result": t.expected_result, "key_task": True if t.key_task else None} for t in tasks]
-        write_plan_file(path, {**header, "report_date": report_date, "template_version": TEMPLATE_VERSION}, rows, fmt)
+        write_plan_file(path, {**header, "report_date": report_date, "template_version": TEMPLATE_FORMAT_VERSION}, rows, fmt)
         self._stamp(path, report_date)
         self.result.plans.append({"issuer": header["issuer_code"], "document_number": header["document_number"],
                                   "path": str(path), "format": fmt, "tasks": len(tasks)})
@@ -413,7 +401,7 @@ class _Writer:
         path = self.result.reports_inbox / period / folder / (name or f"bao_cao_nhiem_vu_{period}_{unit}.{fmt}")
         unit_obj = next(u for u in all_units() if u.code == unit)
         header = {"unit_code": unit, "unit_name": unit_obj.name_vi, "level": unit_obj.level, "period": period,
-                  "report_date": report_date, "template_version": TEMPLATE_VERSION}
+                  "report_date": report_date, "template_version": TEMPLATE_FORMAT_VERSION}
         write_report_file(path, header, rows, fmt)
         self._stamp(path, report_date)
         self.result.reports.append({"period": period, "folder_unit": folder, "unit_code": unit, "path": str(path),
@@ -452,7 +440,7 @@ def generate_demo_task_files(out: Path, months: tuple[str, ...] = DEFAULT_MONTHS
     extended: dict[str, dict] = {}  # task code -> the approved extension, repeated in later reports
     for period in months:
         end = month_end(period)
-        units_now = {u.code for u in all_units() if _valid_on(u, end)}
+        units_now = {u.code for u in all_units() if is_valid_on(u, end)}
         rows: dict[str, list[dict]] = {}
         for t in result.tasks:
             if t.document_date <= end:

@@ -47,13 +47,11 @@ counted report fails a blocking expectation; the failures are kept as one text
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -73,48 +71,31 @@ from expectations.report_validation import (  # noqa: E402
     run_report_suites,
 )
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
-from ingestion.core.warehouse import PROJECT_ROOT  # noqa: E402
+from ingestion.tasks.units import successions  # noqa: E402
+from ingestion.tasks.vocabulary import ONCE, RECURRENCES, reported_statuses  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 PLANS_KIND = "task_plans"
 REPORTS_KIND = "task_reports"
-SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
-STATUS_FLAGS = ("key_task",)  # rows of the status seed that are flags, never a reported status
-RECURRENCES = ("monthly", "quarterly", "yearly", "recurring")  # 'once' needs a deadline
+DATED_RECURRENCES = tuple(r for r in RECURRENCES if r != ONCE)  # a task of these needs no deadline
 
 
-def _read_seed(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def reported_status_codes() -> list[str]:
+    """The reported status vocabulary (seed task_status_categories, the key-task flag left out)."""
+    return [c.status_code for c in reported_statuses()]
 
 
-@lru_cache(maxsize=1)
-def reported_status_codes() -> tuple[str, ...]:
-    """The reported status vocabulary (seed task_status_categories, flags left out)."""
-    return tuple(r["status_code"].strip() for r in _read_seed(SEEDS / "tasks" / "task_status_categories.csv")
-                 if r["status_code"].strip() not in STATUS_FLAGS)
+def completed_status_codes() -> list[str]:
+    return [c.status_code for c in reported_statuses() if c.is_completed]
 
 
-@lru_cache(maxsize=1)
-def completed_status_codes() -> tuple[str, ...]:
-    return tuple(r["status_code"].strip() for r in _read_seed(SEEDS / "tasks" / "task_status_categories.csv")
-                 if r["is_completed"].strip().lower() == "true")
-
-
-@lru_cache(maxsize=1)
 def unit_crosswalk() -> pd.DataFrame:
     """(old_code, new_code, effective_date) of the 2025 province merger and ministry restructure
-    (seeds units_province_merger_2025, units_ministry_restructure_2025): a task led by the old
-    unit is led by the new one from that date, as `int_unit_codes_attributed` attributes it."""
-    rows = [(r["old_province_code"].strip(), r["new_province_code"].strip(), r["effective_date"].strip())
-            for r in _read_seed(SEEDS / "units" / "units_province_merger_2025.csv")]
-    rows += [(r["old_ministry_code"].strip(), r["new_ministry_code"].strip(), r["effective_date"].strip())
-             for r in _read_seed(SEEDS / "units" / "units_ministry_restructure_2025.csv")]
-    frame = pd.DataFrame([r for r in rows if r[0] != r[1]], columns=["old_code", "new_code", "effective_date"],
-                         dtype=object)
-    frame["effective_date"] = pd.to_datetime(frame["effective_date"]).dt.date
-    return frame
+    (ingestion/tasks/units.py::successions): a task led by the old unit is led by the new one
+    from that date, as `int_unit_codes_attributed` attributes it."""
+    return pd.DataFrame([(s.old_code, s.new_code, s.effective_date) for s in successions().values()],
+                        columns=["old_code", "new_code", "effective_date"], dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +129,7 @@ def plans_expected_result_suite() -> gx.ExpectationSuite:
 def reports_values_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="task_reports_values")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(
-        column="reported_status", value_set=list(reported_status_codes()), meta=expectation_meta(
+        column="reported_status", value_set=reported_status_codes(), meta=expectation_meta(
             True, "a reported status outside the vocabulary (seed task_status_categories)", "unknown_status")))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="progress_percent", min_value=0, max_value=100, meta=expectation_meta(
@@ -314,11 +295,11 @@ def month_bounds(period: str) -> tuple[dt.date, dt.date]:
 
 def frames_for(con, period: str, period_end: dt.date) -> dict[str, pd.DataFrame]:
     params = {"period": period, "period_end": period_end}
-    plans = con.execute(PLAN_ROWS_SQL, {"period_end": period_end, "recurrences": list(RECURRENCES)}).df()
+    plans = con.execute(PLAN_ROWS_SQL, {"period_end": period_end, "recurrences": list(DATED_RECURRENCES)}).df()
     reports = con.execute(REPORT_ROWS_SQL, params).df()
     con.register("task_unit_crosswalk", unit_crosswalk())
     try:
-        coverage = con.execute(COVERAGE_SQL, {**params, "completed": list(completed_status_codes())}).df()
+        coverage = con.execute(COVERAGE_SQL, {**params, "completed": completed_status_codes()}).df()
     finally:
         con.unregister("task_unit_crosswalk")
     return {
