@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
 import random
 import re
@@ -37,6 +38,8 @@ from pathlib import Path
 from ingestion.reports.dti.catalogue import Unit, all_units
 from ingestion.tasks.templates import TEMPLATE_FORMAT_VERSION, write_plan_file, write_report_file
 from ingestion.tasks.units import attributed_unit, is_valid_on
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 2025
 DEFAULT_MONTHS = ("2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
@@ -409,6 +412,10 @@ class _Writer:
         return path
 
 
+class _NoCandidate(LookupError):
+    """No report row of the month suits a planted case (a demo window without such tasks)."""
+
+
 def _pick(rows: dict[str, list[dict]], tasks: dict[str, DemoTask], used: set[str], test) -> tuple[str, dict]:
     """The first (unit, row) in a stable order whose task passes `test` and is not planted yet."""
     for unit in sorted(rows):
@@ -417,7 +424,7 @@ def _pick(rows: dict[str, list[dict]], tasks: dict[str, DemoTask], used: set[str
             if task and task.task_code not in used and unit not in used and test(task, row):
                 used.update((task.task_code, unit))
                 return unit, row
-    raise RuntimeError("the demo plans have no task for a planted case")  # the plans above always do
+    raise _NoCandidate
 
 
 def generate_demo_task_files(out: Path, months: tuple[str, ...] = DEFAULT_MONTHS,
@@ -454,13 +461,20 @@ def generate_demo_task_files(out: Path, months: tuple[str, ...] = DEFAULT_MONTHS
                     row.update(ext, status=STATUS_TEXT["within"][0])
         planted = [c for c, m in CONTRADICTIONS.items() if m == period]
         for contradiction in planted:
-            unit, row = _plant(contradiction, rows, by_code, used, period, end, extended)
+            try:
+                unit, row = _plant(contradiction, rows, by_code, used, period, end, extended)
+            except _NoCandidate:
+                log.warning("task demo: no report row of %s suits %s; not planted", period, contradiction)
+                continue
             result.contradictions.append({"contradiction": contradiction, "period": period, "unit_code": unit,
                                           "task_code": row["task_code"], "is_contradiction":
                                           contradiction != "extension_approved"})
         defects = {}
         if period == months[-1]:
-            defects = _plant_defects(rows, by_code, used)
+            try:
+                defects = _plant_defects(rows, by_code, used)
+            except _NoCandidate:
+                log.warning("task demo: the reports of %s cannot carry the intake defects; not planted", period)
         report_day = {u: end + dt.timedelta(days=rng.randint(*REPORT_DAY_RANGE)) for u in sorted(rows)}
         for unit in sorted(rows):
             if unit not in used and rng.random() < SKIP_MONTH_SHARE:
@@ -502,14 +516,18 @@ def _plant(contradiction: str, rows, tasks, used, period, end, extended) -> tupl
         unit, row = _pick(rows, tasks, used, lambda t, r: done(t, r) and t.completion_date < end.replace(day=1))
         row.update(status=STATUS_TEXT["within"][1], completion_date=None, evidence=None, progress=80)
     elif contradiction == "unknown_task":
-        unit = sorted(u for u in rows if u not in used)[0]
+        unit = next((u for u in sorted(rows) if u not in used), None)
+        if unit is None:
+            raise _NoCandidate
         used.add(unit)
         row = {"task_code": "DA06-999", "title": "Nhiệm vụ không có trong danh mục", "deadline": None,
                "status": STATUS_TEXT["within"][0], "progress": 50}
         rows[unit].append(row)
     elif contradiction == "task_of_other_agency":
         other, theirs = _pick(rows, tasks, used, lambda t, r: t.recurrence == "once")
-        unit = next(u for u in sorted(rows) if u not in used and u != other)
+        unit = next((u for u in sorted(rows) if u not in used and u != other), None)
+        if unit is None:
+            raise _NoCandidate
         used.add(unit)
         row = {**theirs, "status": STATUS_TEXT["within"][0], "completion_date": None, "progress": 40}
         rows[unit].append(row)
@@ -539,20 +557,23 @@ def _plant(contradiction: str, rows, tasks, used, period, end, extended) -> tupl
 
 def _plant_defects(rows, tasks, used) -> dict[str, dict]:
     """The intake defects of the last month: a bad date and an unknown status (rows rejected), and
-    a report dropped into another unit's folder (file rejected)."""
-    defects = {}
-    unit, row = _pick(rows, tasks, used, lambda t, r: bool(r.get("completion_date")))
-    row["completion_date"] = "31/02/2025"
-    defects["bad_date"] = {"folder_unit": unit, "unit_code": unit, "task_code": row["task_code"],
-                           "typed": "31/02/2025", "expected_rule": INTAKE_DEFECTS["bad_date"][0],
-                           "expected_field": INTAKE_DEFECTS["bad_date"][1]}
-    unit, row = _pick(rows, tasks, used, lambda t, r: t.recurrence == "once")
-    row["status"] = "Đang chờ phê duyệt"
-    defects["unknown_status"] = {"folder_unit": unit, "unit_code": unit, "task_code": row["task_code"],
-                                 "typed": "Đang chờ phê duyệt", "expected_rule": INTAKE_DEFECTS["unknown_status"][0],
-                                 "expected_field": INTAKE_DEFECTS["unknown_status"][1]}
-    source, target = [u for u in sorted(rows) if u not in used and u[0].isdigit()][:2]
+    a report dropped into another unit's folder (file rejected). Every place is chosen before any
+    row is changed, so a month that cannot carry them all carries none."""
+    date_unit, date_row = _pick(rows, tasks, used, lambda t, r: bool(r.get("completion_date")))
+    status_unit, status_row = _pick(rows, tasks, used, lambda t, r: t.recurrence == "once")
+    candidates = [u for u in sorted(rows) if u not in used and u[0].isdigit()][:2]
+    if len(candidates) < 2:
+        raise _NoCandidate
+    source, target = candidates
     used.update((source, target))
-    defects["wrong_folder"] = {"folder_unit": target, "unit_code": source, "task_code": None,
-                               "expected_rule": INTAKE_DEFECTS["wrong_folder"][0], "expected_field": None}
-    return defects
+    date_row["completion_date"], status_row["status"] = "31/02/2025", "Đang chờ phê duyệt"
+    return {
+        "bad_date": {"folder_unit": date_unit, "unit_code": date_unit, "task_code": date_row["task_code"],
+                     "typed": "31/02/2025", "expected_rule": INTAKE_DEFECTS["bad_date"][0],
+                     "expected_field": INTAKE_DEFECTS["bad_date"][1]},
+        "unknown_status": {"folder_unit": status_unit, "unit_code": status_unit, "task_code": status_row["task_code"],
+                           "typed": "Đang chờ phê duyệt", "expected_rule": INTAKE_DEFECTS["unknown_status"][0],
+                           "expected_field": INTAKE_DEFECTS["unknown_status"][1]},
+        "wrong_folder": {"folder_unit": target, "unit_code": source, "task_code": None,
+                         "expected_rule": INTAKE_DEFECTS["wrong_folder"][0], "expected_field": None},
+    }
