@@ -255,3 +255,15 @@ def test_a_rerun_takes_nothing_new(plans):
     assert con.execute("SELECT * FROM raw.task_plan_submissions ORDER BY submission_id").fetchall() == before
     assert con.execute("SELECT * FROM raw.task_plan_rows ORDER BY submission_id, source_row").fetchall() == rows
     assert con.execute("SELECT count(*) FROM quarantine.rejected_files").fetchone() == copies
+
+
+def test_the_inboxes_default_to_the_data_folder_or_their_variables(data_root, monkeypatch, tmp_path):
+    from ingestion.tasks.plan_intake import default_plans_dir
+    from ingestion.tasks.report_intake import default_reports_dir
+
+    monkeypatch.delenv("DXMON_TASK_PLANS_INBOX", raising=False)
+    monkeypatch.delenv("DXMON_TASK_REPORTS_INBOX", raising=False)
+    assert (default_plans_dir(), default_reports_dir()) == (data_root / "task_plans", data_root / "task_reports")
+    monkeypatch.setenv("DXMON_TASK_PLANS_INBOX", str(tmp_path / "lists"))
+    monkeypatch.setenv("DXMON_TASK_REPORTS_INBOX", str(tmp_path / "reports"))
+    assert (default_plans_dir(), default_reports_dir()) == (tmp_path / "lists", tmp_path / "reports")
