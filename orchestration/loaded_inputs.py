@@ -1,6 +1,6 @@
 """What the sensors compare: the input files present now (name and sha256) against what the
 ingestion log says was taken in (`raw.ingested_sources`, `raw.dti_submissions`, `raw.kpi_submissions`,
-`quarantine.rejected_files`).
+`raw.task_plan_submissions`, `raw.task_report_submissions`, `quarantine.rejected_files`).
 
 A sensor's cursor is only a cache of sha256 by (size, mtime) so that an unchanged file is not
 hashed again at every tick; it decides nothing. So a daemon started on a warehouse that `make run`
@@ -92,6 +92,9 @@ class IngestionLog:
     dti_submitted: set[tuple[int, str, str]]   # (year, folder unit as the intake reads it, sha256) received
     quarantined: set[tuple[str, str, str]]     # (input_kind, original_location, sha256)
     kpi_submitted: set[tuple[str, str, str]] = frozenset()  # (period folder, folder unit, sha256) received
+    # task lists (year folder, issuer folder) and status reports (month folder, unit folder), with sha256
+    task_plans_submitted: set[tuple[str, str, str]] = frozenset()
+    task_reports_submitted: set[tuple[str, str, str]] = frozenset()
 
     def landing_known(self, month: str, f: InputFile) -> bool:
         return (month, f.sha256) in self.landing_current or ("landing", str(f.path), f.sha256) in self.quarantined
@@ -104,6 +107,14 @@ class IngestionLog:
     def kpi_known(self, period: str, unit: str, f: InputFile) -> bool:
         return ((period, folder_unit(unit), f.sha256) in self.kpi_submitted
                 or ("kpi_reports", str(f.path), f.sha256) in self.quarantined)
+
+    def task_plan_known(self, year: str, issuer: str, f: InputFile) -> bool:
+        return ((str(year), folder_unit(issuer), f.sha256) in self.task_plans_submitted
+                or ("task_plans", str(f.path), f.sha256) in self.quarantined)
+
+    def task_report_known(self, month: str, unit: str, f: InputFile) -> bool:
+        return ((month, folder_unit(unit), f.sha256) in self.task_reports_submitted
+                or ("task_reports", str(f.path), f.sha256) in self.quarantined)
 
 
 def read_ingestion_log(warehouse: Path | None = None) -> IngestionLog:
@@ -125,6 +136,12 @@ def read_ingestion_log(warehouse: Path | None = None) -> IngestionLog:
             if table_exists(con, "raw.kpi_submissions"):
                 log.kpi_submitted = {(str(p), folder_unit(str(u)), s) for p, u, s in con.execute(
                     "SELECT period, folder_unit_code, sha256 FROM raw.kpi_submissions").fetchall()}
+            if table_exists(con, "raw.task_plan_submissions"):
+                log.task_plans_submitted = {(str(y), folder_unit(str(u)), s) for y, u, s in con.execute(
+                    "SELECT year, folder_unit_code, sha256 FROM raw.task_plan_submissions").fetchall()}
+            if table_exists(con, "raw.task_report_submissions"):
+                log.task_reports_submitted = {(str(p), folder_unit(str(u)), s) for p, u, s in con.execute(
+                    "SELECT period, folder_unit_code, sha256 FROM raw.task_report_submissions").fetchall()}
             if table_exists(con, "quarantine.rejected_files"):
                 log.quarantined = {tuple(r) for r in con.execute(
                     "SELECT input_kind, original_location, sha256 FROM quarantine.rejected_files "

@@ -47,6 +47,7 @@ from publication.audit.provenance import (
     KPI,
     KPI_REPORTS,
     SERVICE_INDEX,
+    TASKS,
     code_version,
     current_user,
     hash_of_hashes,
@@ -92,7 +93,8 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
                     index_name: str = SERVICE_INDEX) -> dict:
     """Record the decision to publish a period although its blocking checks failed: a month
     (YYYY-MM) of the service index, a year (YYYY) of the DTI, or a report period of the agencies'
-    KPI reports (YYYY-Qn, YYYY-MM, YYYY; it applies to the KPI marts at their next build)."""
+    KPI reports (YYYY-Qn, YYYY-MM, YYYY; it applies to the KPI marts at their next build), or a
+    month (YYYY-MM) of task tracking (it applies to the task marts at their next build)."""
     prepare_warehouse(con)
     if not reason or len(reason.strip()) < 10:
         raise OverrideError("an override needs a reason of at least 10 characters: say why the failed checks "
@@ -123,8 +125,15 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
         period_date = row[0].isoformat() if row else None
         status = row[1:] if row else None
         rerun = "dxmon kpi progress --rebuild"
+    elif index_name == TASKS:
+        row = con.execute("SELECT period_start, is_publishable, blocking_failures, run_id FROM meta.task_period_status "
+                          "WHERE period = ?", [period]).fetchone()
+        label = period
+        period_date = row[0].isoformat() if row else None
+        status = row[1:] if row else None
+        rerun = f"dxmon tasks status --rebuild --month {period}"
     else:
-        raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX}, {DTI} or {KPI_REPORTS}")
+        raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX}, {DTI}, {KPI_REPORTS} or {TASKS}")
     if status is None:
         raise OverrideError(f"{label} ({index_name}) has not been validated; run `{rerun}` first")
     if status[0]:
@@ -278,15 +287,18 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                 dti_withheld, dti_overridden = _gate_outcomes(con.execute(
                     f"SELECT CAST(year AS VARCHAR), {GATE_COLUMNS} FROM dti_publication_years ORDER BY 1"
                 ).fetchall())
+            # the latest build of each row-gated index (KPI tracking, task tracking)
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE kpi_build_provenance AS SELECT run_id, code_version, input_hash "
-                f"FROM meta.run_provenance WHERE index_name = '{KPI}' ORDER BY recorded_at DESC, run_id LIMIT 1")
+                "CREATE OR REPLACE TEMP TABLE row_build_provenance AS SELECT index_name, run_id, code_version, "
+                f"input_hash FROM meta.run_provenance WHERE index_name IN ('{KPI}', '{TASKS}') "
+                "QUALIFY row_number() OVER (PARTITION BY index_name ORDER BY recorded_at DESC, run_id) = 1")
             staged_db = staging / PUBLISHED_DB_NAME
             con.execute(f"ATTACH {sql_str(staged_db)} AS published")
             ref_hash = reference_input_hash()
             parquet_files = []
-            marts = [(m.relation, m.gate) for m in declared if (m.required and required) or table_exists(con, m.relation)]
-            for qualified, gate in marts:
+            marts = [m for m in declared if (m.required and required) or table_exists(con, m.relation)]
+            for mart in marts:
+                qualified, gate = mart.relation, mart.gate
                 table = qualified.split(".")[1]
                 present = set(_columns(con, qualified))
                 if gate == MONTH:
@@ -304,10 +316,11 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                              "WHERE y.publication_basis <> 'withheld'"
                 elif gate == ROW:
                     # every row carries its publication_basis (meta.publication_gate, read by dbt);
-                    # the run, code version and input hash are the latest KPI build's
+                    # the run, code version and input hash are the latest build of its index's
                     extra = [f"k.{c}" for c in PROVENANCE_COLUMNS if c not in present and c != "methodology_version"]
                     select = f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m " \
-                             "LEFT JOIN kpi_build_provenance k ON true WHERE m.publication_basis <> 'withheld'"
+                             f"LEFT JOIN row_build_provenance k ON k.index_name = {sql_str(mart.provenance_index)} " \
+                             "WHERE m.publication_basis <> 'withheld'"
                 else:
                     extra = [f"{v} AS {c}" for c, v in (
                         ("methodology_version", "CAST(NULL AS VARCHAR)"), ("run_id", sql_str(run_id)),

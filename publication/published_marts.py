@@ -24,6 +24,7 @@ MONTH, DTI_YEAR = "month", "dti_year"  # the service index's month, the DTI's ye
 # ROW: each row carries its own publication_basis (from meta.publication_gate, for marts that mix
 # periods of several gated inputs: the KPI marts); publication drops the rows 'withheld'.
 ROW = "row"
+ROW_INDEXES = ("kpi", "tasks")  # the dbt tags of row-gated marts, each also its index in meta.run_provenance
 GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, ROW: ROW, "none": None}
 
 
@@ -38,6 +39,12 @@ class PublishedMart:
     gate: str | None    # MONTH, DTI_YEAR, ROW, or None (reference data and quality reports)
     required: bool      # False: published when built (the auditors' and the DTI's marts)
     tags: tuple[str, ...]  # its dbt tags: which selector (and asset) builds it
+
+    @property
+    def provenance_index(self) -> str | None:
+        """The index whose latest build a row-gated mart's rows take their run, code version and
+        input hash from (meta.run_provenance): its tag ('kpi' or 'tasks')."""
+        return next((t for t in ROW_INDEXES if t in self.tags), None)
 
 
 @functools.cache

@@ -126,6 +126,8 @@ class ReportForm:
     layout: ReportLayout
     # rules of a report filed in the wrong place: still read under its own place, so its rows can be traced
     misplaced_rules: tuple[str, ...] = ()
+    # the header cell naming whose report it is (kept on a rejected submission): 'issuer_code' for a task list
+    header_unit_field: str = "unit_code"
 
     def folder_period(self, name: str):
         """The period a folder name stands for, or None when it is not one."""
@@ -234,11 +236,11 @@ def _next_version(con, form: ReportForm, period, folder_unit: str) -> int:
                        f"WHERE {form.period_column} = ? AND folder_unit_code = ?", [period, folder_unit]).fetchone()[0]
 
 
-def _header_unit(report: ReportFile | None) -> str | None:
+def _header_unit(report: ReportFile | None, field: str = "unit_code") -> str | None:
     if report is None:
         return None
     try:
-        return parse_unit_code(report.header.get("unit_code"))
+        return parse_unit_code(report.header.get(field))
     except CellError:
         return None
 
@@ -308,7 +310,7 @@ def ingest_file(form: ReportForm, con: duckdb.DuckDBPyConnection, path: Path, pe
             **form.submission_period_fields(period),
             **(header.submission_fields if header else {}),
             "submission_id": submission_id, "folder_unit_code": folder_unit,
-            "unit_code": header.unit_code if header else _header_unit(report),
+            "unit_code": header.unit_code if header else _header_unit(report, form.header_unit_field),
             "level": header.level if header else None, "report_date": header.report_date if header else None,
             "version": version, "received_at": received_at, "inbox_path": str(path), "archived_path": str(archived),
             "sha256": sha, "size_bytes": size, "file_format": fmt or None,

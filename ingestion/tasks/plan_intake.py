@@ -251,6 +251,7 @@ class TaskPlanForm(ReportForm):
     period_column = "year"
     layout = PLAN_LAYOUT
     misplaced_rules = ("foreign_issuer", "foreign_year")
+    header_unit_field = "issuer_code"
 
     def folder_period(self, name: str) -> int | None:
         if len(name) == 4 and name.isdigit():

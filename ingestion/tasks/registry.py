@@ -59,3 +59,15 @@ def tasks_of_unit(con: duckdb.DuckDBPyConnection, unit_code: str, period: KpiPer
         row["lead_unit_code"] = lead
         out.append(row)
     return out
+
+
+def lead_units_of_month(con: duckdb.DuckDBPyConnection, period: KpiPeriod | str) -> list[str]:
+    """Every unit that leads at least one task of the registry in the month `period` (YYYY-MM),
+    through the crosswalks: the units whose status report templates `dxmon tasks templates
+    --all-units` writes."""
+    period = period if isinstance(period, KpiPeriod) else parse_period(period)
+    if not _has_registry(con):
+        return []
+    leads = {attributed_unit(code, period.end)[0]
+             for (code, *_rest) in con.execute(REGISTRY_SQL, [period.end]).fetchall()}
+    return sorted(leads)

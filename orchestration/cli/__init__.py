@@ -11,6 +11,7 @@ registers its commands; each command calls library functions or runs a Dagster j
     dxmon explain | audit-pack | audit-archive   the auditors' commands
     dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
     dxmon kpi ...                       KPI tracking: report forms, statistics and index files, progress
+    dxmon tasks ...                     task tracking: task-list and status-report forms, status, overdue, warnings
     dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
 
 One writer at a time: a command that writes the warehouse takes its lock first
@@ -26,11 +27,11 @@ import argparse
 import logging
 import sys
 
-from orchestration.cli import audit, demo, dti, kpi, publication, service_index
+from orchestration.cli import audit, demo, dti, kpi, publication, service_index, tasks
 from orchestration.cli.environment import setup_environment
 from orchestration.warehouse_lock import EXIT_BUSY, WRITE, WarehouseBusy, warehouse_lock
 
-COMMAND_MODULES = (service_index, publication, audit, dti, kpi, demo)
+COMMAND_MODULES = (service_index, publication, audit, dti, kpi, tasks, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
     dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
     dxmon explain --index dti --unit 01 --period 2023 [--indicator 7.3]   the DTI (year = final, YYYY-MM = provisional)
+    dxmon explain --index tasks --task CODE --period 2025-08   a task's class, to the rows that decided it
     dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
     dxmon audit-pack --index dti --period 2023                   the DTI's pack of a year
     dxmon audit-archive verify | rebuild --period 2025-07 --out DIR
@@ -19,13 +20,15 @@ from orchestration.warehouse_lock import READ
 
 def register(sub) -> None:
     explain = sub.add_parser("explain", help="a score's value, rule, methodology, inputs (file, sha256, row), checks and run")
-    explain.add_argument("--unit", required=True, help="unit code, e.g. 01 or BTC; with --index kpi also national, "
-                                                       "ministries or provinces (the aggregates)")
+    explain.add_argument("--unit", help="unit code, e.g. 01 or BTC; with --index kpi also national, "
+                                        "ministries or provinces (the aggregates); not with --index tasks")
     explain.add_argument("--period", required=True,
                          help="YYYY-MM; for --index dti also YYYY (the final index of a closed year); for --index kpi "
                               "the period as published (2025-08, 2025-Q3, 2024)")
-    explain.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi"],
-                         help="index name (default %(default)s); kpi: a KPI value (needs --kpi)")
+    explain.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi", "tasks"],
+                         help="index name (default %(default)s); kpi: a KPI value (needs --kpi); tasks: a task's "
+                              "class in a month (needs --task)")
+    explain.add_argument("--task", help="with --index tasks: the task code, e.g. UBQG-2025-01")
     explain.add_argument("--kpi", help="with --index kpi: the KPI code, e.g. DG-06")
     explain.add_argument("--measure", help="with --index kpi: one measure (default: every measure of the KPI)")
     explain.add_argument("--indicator", help="one indicator code, e.g. 2.1 (prints the exact input rows); "
@@ -53,18 +56,30 @@ def register(sub) -> None:
 def explain_handler(args) -> int:
     from publication.audit.explain import ExplainError, explain, format_explanation, is_locked
     from publication.audit.explain_kpi import KpiExplainError, explain_kpi, format_kpi_explanation
+    from publication.audit.explain_tasks import TaskExplainError, explain_task, format_task_explanation
 
     if args.index == "kpi" and not args.kpi:
         print("dxmon explain --index kpi needs --kpi CODE (e.g. DG-06)", file=sys.stderr)
         return 2
+    if args.index == "tasks" and not args.task:
+        print("dxmon explain --index tasks needs --task CODE and --period YYYY-MM", file=sys.stderr)
+        return 2
+    if args.index != "tasks" and not args.unit:
+        print(f"dxmon explain --index {args.index} needs --unit CODE", file=sys.stderr)
+        return 2
     try:
+        if args.index == "tasks":
+            result = explain_task(args.task, args.period)
+            print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json
+                  else format_task_explanation(result))
+            return 0
         if args.index == "kpi":
             result = explain_kpi(args.kpi, args.unit, args.period, args.measure)
             print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json
                   else format_kpi_explanation(result))
             return 0
         result = explain(args.unit, args.period, args.index, args.indicator, args.rows)
-    except (ExplainError, KpiExplainError) as exc:
+    except (ExplainError, KpiExplainError, TaskExplainError) as exc:
         print(f"dxmon explain: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001

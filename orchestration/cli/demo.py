@@ -1,6 +1,7 @@
 """`dxmon demo generate | serve | run`: the demo data, the demo portal, and the whole demo end to
 end (the service index from files and the demo portal, then the DTI from demo reports, then KPI
-tracking from the platform's marts, demo agency KPI reports and the real published figures)."""
+tracking from the platform's marts, demo agency KPI reports and the real published figures, and task
+tracking from a demo task plan and the agencies' monthly status reports)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from ingestion.core.warehouse import connect, data_dir
 from orchestration.cli.kpi import print_kpi_outputs, run_kpi_tracking
 from orchestration.cli.service_index import print_outputs, run_months
+from orchestration.cli.tasks import print_task_outputs
 from orchestration.warehouse_lock import WRITE
 
 DEMO_MONTHS = ("2025-02", "2025-08")
@@ -55,6 +57,8 @@ def demo_run(args) -> int:
     store = demo_generate(args)
     if not args.skip_kpi:
         prepare_kpi_demo()  # before the monthly run: its KPI assets take the reports in
+    if not args.skip_tasks:
+        prepare_task_demo(args.first, args.last, seed=args.seed)  # likewise, its task assets
     with DemoPortalServer(store, token=DEMO_TOKEN) as server:
         os.environ["DXMON_PORTAL_URL"] = server.url
         os.environ["DXMON_PORTAL_TOKEN"] = DEMO_TOKEN
@@ -79,6 +83,8 @@ def demo_run(args) -> int:
         print_dti_outputs()
     if not args.skip_kpi:
         print_kpi_outputs()
+    if not args.skip_tasks:
+        print_task_outputs(args.last[:7])
     return 0 if ok and dti_ok and kpi_ok else 1
 
 
@@ -93,17 +99,45 @@ def prepare_kpi_demo(out: Path | None = None) -> None:
     out = Path(out or data_dir() / "demo" / "kpi")
     reports = generate_demo_kpi_reports(out, periods=DEMO_KPI_PERIODS)
     inbox = default_kpi_inbox_dir()
-    for path in sorted(reports.inbox.rglob("*")):
-        if path.is_file():
-            target = inbox / path.relative_to(reports.inbox)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists() or target.stat().st_size != path.stat().st_size:
-                shutil.copy2(path, target)  # keeps the report's date as the file's time
+    copy_into_inbox(reports.inbox, inbox)
     print(f"KPI demo reports: {json.dumps(reports.as_metadata(), ensure_ascii=False)[:600]} -> {inbox}")
     with connect() as con:
         loaded = load_demo_sources(con)
     print(f"KPI demo sources: {loaded['files']} files ({loaded['loaded']} loaded, {loaded['unchanged']} unchanged, "
           f"{loaded['rows_rejected']} rows rejected, files rejected: {loaded['rejected_files'] or 'none'})")
+
+
+def copy_into_inbox(source: Path, inbox: Path) -> int:
+    """Drop every file below `source` into `inbox` at the same relative place, as an agency would
+    (keeping the file's time: its report date is its receipt order); unchanged files stay."""
+    copied = 0
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = inbox / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_size != path.stat().st_size:
+                shutil.copy2(path, target)
+                copied += 1
+    return copied
+
+
+def prepare_task_demo(first: str, last: str, seed: int = 766, out: Path | None = None) -> None:
+    """The task part of the demo's inputs: a demo task plan (task lists of three assigning documents,
+    hundreds of tasks over ministries and provinces, across the July 2025 merger) and the agencies'
+    monthly status reports of the demo months, with planted contradictions and intake defects,
+    dropped into the two task inboxes."""
+    from demo.task_plans import generate_demo_task_files
+    from ingestion.tasks.plan_intake import default_plans_dir
+    from ingestion.tasks.report_intake import default_reports_dir
+    from orchestration.partitions import months_between
+
+    out = Path(out or data_dir() / "demo" / "tasks")
+    months = tuple(m[:7] for m in months_between(first, last))
+    summary = generate_demo_task_files(out, months=months, seed=seed)
+    plans = copy_into_inbox(out / "task_plans", default_plans_dir())
+    reports = copy_into_inbox(out / "task_reports", default_reports_dir())
+    print(f"task demo: {json.dumps(summary.as_metadata(), ensure_ascii=False)[:600]} -> {plans} task lists and "
+          f"{reports} status reports dropped into {default_plans_dir()} and {default_reports_dir()}")
 
 
 def demo_serve(args) -> int:
@@ -135,13 +169,7 @@ def run_dti_demo(out: Path | None = None) -> bool:
     out = Path(out or data_dir() / "demo" / "dti")
     reports = generate_demo_reports(out, years=DEMO_DTI_YEARS)
     inbox = default_inbox_dir()
-    source_inbox = out / "inbox"
-    for path in sorted(source_inbox.rglob("*")):
-        if path.is_file():
-            target = inbox / path.relative_to(source_inbox)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists() or target.stat().st_size != path.stat().st_size:
-                shutil.copy2(path, target)  # keeps the report's date as the file's time
+    copy_into_inbox(out / "inbox", inbox)
     print(f"DTI demo reports: {json.dumps(reports.as_metadata(), ensure_ascii=False)[:400]} -> {inbox}")
     values, published = write_demo_history(out)
     load_weights(write_demo_weight_supplement(out), DEMO_WEIGHTS_SOURCE)
@@ -210,6 +238,7 @@ def register(sub) -> None:
         if name == "run":
             p.add_argument("--skip-dti", action="store_true", help="the service index only, no DTI demo")
             p.add_argument("--skip-kpi", action="store_true", help="no KPI tracking demo")
+            p.add_argument("--skip-tasks", action="store_true", help="no task tracking demo")
     serve = demo_sub.add_parser("serve", help="serve a demo portal store over HTTP on 127.0.0.1")
     serve.add_argument("--store", default=str(data_dir() / "demo" / "portal_store"))
     serve.add_argument("--port", type=int, default=8766)

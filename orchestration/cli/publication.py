@@ -12,10 +12,12 @@ def register(sub) -> None:
     publish.add_argument("--override", action="store_true",
                          help="publish --month (or, with --index dti, --year) although its blocking checks "
                               "failed (needs --reason)")
-    publish.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi_reports"],
+    publish.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi_reports", "tasks"],
                          help="the index whose period is overridden (default %(default)s; kpi_reports: the "
-                              "agencies' KPI reports of --period)")
-    publish.add_argument("--month", help="YYYY-MM: the service-index month to override")
+                              "agencies' KPI reports of --period; tasks: the task lists and status reports "
+                              "of --month)")
+    publish.add_argument("--month", help="YYYY-MM: the service-index month (or, with --index tasks, the task "
+                                         "tracking month) to override")
     publish.add_argument("--year", help="YYYY: the DTI year to override (with --index dti)")
     publish.add_argument("--period", help="YYYY-Qn, YYYY-MM or YYYY: the KPI report period (with --index kpi_reports)")
     publish.add_argument("--reason", help="why the failed checks do not invalidate the month (recorded)")
@@ -44,6 +46,9 @@ def publish_handler(args) -> int:
               f"{record['period_month']}: checks overridden: {record['overridden_checks']}")
         if args.index == "kpi_reports":
             print("the KPI marts read the gate when they are built: `dxmon kpi progress --rebuild` applies it")
+        if args.index == "tasks":
+            print("the task marts read the gate when they are built: "
+                  f"`dxmon tasks status --rebuild --month {record['period_month']}` applies it")
     elif args.month or args.year or args.period or args.reason:
         print("--month, --year, --period and --reason go with --override", file=sys.stderr)
         return 2

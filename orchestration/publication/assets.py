@@ -1,6 +1,7 @@
 """Publishing the marts to data/published/ after the month's models are built: by the service
 index's job (its months gated), by the DTI's job (its years gated) and by the KPI tracking job
-(each row gated by its input's period), each a full, atomic publication of every mart built
+(each row gated by its input's period) and by the task tracking job (each row gated by its
+month), each a full, atomic publication of every mart built
 (publication/publish.py)."""
 
 import dagster as dg
@@ -15,8 +16,10 @@ from publication.published_marts import published_mart_names
 # The KPI marts (tag kpi): the monthly job rebuilds them after the service index's marts (as of
 # its last month) and publishes them with everything else; the kpi_tracking job on their own.
 KPI_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("kpi")]
+# The task marts (tag tasks) likewise: rebuilt by the monthly job, alone by the task_tracking job.
+TASK_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("tasks")]
 SERVICE_INDEX_PUBLISHED_KEYS = [dg.AssetKey(name) for tag in ("reference", "service_index", "audit")
-                                for name in published_mart_names(tag)] + KPI_PUBLISHED_KEYS
+                                for name in published_mart_names(tag)] + KPI_PUBLISHED_KEYS + TASK_PUBLISHED_KEYS
 DTI_PUBLISHED_KEYS = [dg.AssetKey(name) for name in published_mart_names("dti")]
 
 
@@ -78,4 +81,20 @@ def published_kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "directory": dg.MetadataValue.path(str(result.directory)),
         "published_months": dg.MetadataValue.json(result.published_months),
         "dti_published_years": dg.MetadataValue.json(result.dti_published_years),
+    })
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=TASK_PUBLISHED_KEYS,
+    group_name="publication",
+)
+def published_tasks(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The analysts' copy after the task models alone (the task inbox sensor's runs): rows of
+    withheld months are left out of the task marts, the other marts are published as they are."""
+    result = publish(warehouse.resolved_path, run_id=context.run_id, require_service_index=False)
+    return dg.MaterializeResult(metadata={
+        "directory": dg.MetadataValue.path(str(result.directory)),
+        "published_months": dg.MetadataValue.json(result.published_months),
     })

@@ -25,6 +25,7 @@ SERVICE_INDEX = "service_index"
 DTI = "dti"
 KPI_REPORTS = "kpi_reports"  # the agencies' KPI reports: their gate (meta.kpi_period_status), their overrides
 KPI = "kpi"  # KPI tracking (docs/kpi_tracking.md): one provenance row per build, at its as-of month
+TASKS = "tasks"  # task tracking (docs/task_tracking.md): its gate, overrides and builds (one per as-of month)
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +105,19 @@ def kpi_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
     return hash_of_hashes(hashes)
 
 
+def tasks_input_hash(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """sha256 over what the task marts of a build as of month `period` read: every accepted task
+    list and every accepted status report of a month up to `period`."""
+    month = period[:7] + "-01"
+    hashes = []
+    for sql, params in (
+            ("SELECT sha256 FROM raw.task_plan_submissions WHERE status = 'accepted'", []),
+            ("SELECT sha256 FROM raw.task_report_submissions WHERE status = 'accepted' "
+             "AND period_start <= CAST(? AS DATE)", [month])):
+        hashes += [r[0] for r in con.execute(sql, params).fetchall()]
+    return hash_of_hashes(hashes)
+
+
 def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str],
                           index_name: str = SERVICE_INDEX, methodology_version: str | None = None) -> None:
     """One `meta.run_provenance` row per period built by `run_id` (replacing a rerun's row)."""
@@ -113,7 +127,8 @@ def record_run_provenance(con: duckdb.DuckDBPyConnection, run_id: str, periods: 
         month = period[:7] + "-01"
         version = methodology_version or {SERVICE_INDEX: _service_methodology_version,
                                           DTI: _dti_methodology_version}.get(index_name, lambda *_: None)(con, month)
-        input_hash = {SERVICE_INDEX: period_input_hash, DTI: dti_input_hash, KPI: kpi_input_hash}[index_name](con, month)
+        input_hash = {SERVICE_INDEX: period_input_hash, DTI: dti_input_hash, KPI: kpi_input_hash,
+                      TASKS: tasks_input_hash}[index_name](con, month)
         con.execute("DELETE FROM meta.run_provenance WHERE run_id = ? AND index_name = ? AND period_month = CAST(? AS DATE)",
                     [run_id, index_name, month])
         con.execute("INSERT INTO meta.run_provenance VALUES (?, ?, CAST(? AS DATE), ?, ?, ?, ?)",

@@ -14,7 +14,7 @@ import yaml
 
 from tests.dbt.dbt_runner import PROJECT_DIR, REPO, DbtTestWarehouse, dbt_executable
 
-SELECTORS = ("reference", "service_index", "dti", "audit", "kpi")
+SELECTORS = ("reference", "service_index", "dti", "audit", "kpi", "tasks")
 
 # One process parses once and lists every selector from that manifest (dbt's programmatic runner):
 # a `dbt ls` per selector would parse the project again each time.

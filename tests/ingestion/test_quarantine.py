@@ -59,7 +59,8 @@ def test_every_input_kind_is_a_copy_a_reason_file_and_a_row(con, tmp_path, input
 
 def test_the_input_kinds_are_the_quarantines_folders(data_root):
     assert {quarantine_dir(k).name for k in INPUT_KINDS} == {
-        "landing", "dti_reports", "portal_pages", "kpi_reports", "kpi_statistics", "international_indices"}
+        "landing", "dti_reports", "portal_pages", "kpi_reports", "kpi_statistics", "international_indices",
+        "task_plans", "task_reports"}
     assert all(quarantine_dir(k).parent == data_root / "quarantine" for k in INPUT_KINDS)
     with pytest.raises(ValueError, match="unknown input kind"):
         quarantine_dir("files")
