@@ -57,12 +57,13 @@ def latest_month(month: str | None, database: Path | None = None) -> str | None:
     """The month asked for, else the latest published month of the task marts."""
     if month:
         return month[:7]
-    rows = published_rows("SELECT max(period_key) AS m FROM rpt_task_status_by_agency", [], database)
+    rows = published_rows("SELECT max(period) AS m FROM rpt_task_status_by_agency", [], database)
     return rows[0]["m"] if rows else None
 
 
 def _pct(value) -> str:
-    return "—" if value is None else f"{100 * value:.2f} %"
+    """A rate of the task marts (a percentage 0-100, unrounded), as printed."""
+    return "—" if value is None else f"{value:.2f} %"
 
 
 def _table(header: tuple, lines: list[tuple], max_width: int = 60) -> str:
@@ -72,14 +73,13 @@ def _table(header: tuple, lines: list[tuple], max_width: int = 60) -> str:
 
 
 def status_rows(month: str, agency: str | None = None, by: str = "agency", database: Path | None = None) -> list[dict]:
-    where, params = ["period_key = ?", "grouping = ?"], [month, by]
+    where, params = ["period = ?", "grouping = ?"], [month, by]
     if agency:
-        where.append("(lead_unit_code = ? OR document_number = ?)")
-        params += [agency, agency]
+        where.append("group_code = ?")
+        params.append(agency)
     return published_rows(
         f"SELECT * FROM rpt_task_status_by_agency WHERE {' AND '.join(where)} "
-        "ORDER BY overdue_share_of_assigned DESC NULLS LAST, lead_unit_code NULLS LAST, document_number NULLS LAST",
-        params, database)
+        "ORDER BY overdue_share_of_assigned DESC NULLS LAST, assigned_tasks DESC, group_code", params, database)
 
 
 def format_status(rows: list[dict], limit: int | None = None) -> str:
@@ -88,9 +88,8 @@ def format_status(rows: list[dict], limit: int | None = None) -> str:
     shown = rows[:limit] if limit else rows
     lines = []
     for r in shown:
-        who = r.get("lead_unit_code") and f"{r['lead_unit_code']} {r.get('lead_unit_name') or ''}".strip()
-        who = who or r.get("document_number") or "national"
-        change = r.get("overdue_share_change_points")
+        who = f"{r['group_code']} {r.get('group_name') or ''}".strip() if r["grouping"] != "national" else "national"
+        change = r.get("overdue_share_of_assigned_change_points")
         lines.append((who, r["assigned_tasks"], r["completed_on_time"], r["completed_late"],
                       r["in_progress_within_deadline"], r["overdue_not_completed"],
                       r["recurring_met"] + r["recurring_missed"] + r["recurring_not_due"],
@@ -105,7 +104,7 @@ def format_status(rows: list[dict], limit: int | None = None) -> str:
 
 def overdue_rows(month: str, agency: str | None = None, key_only: bool = False,
                  database: Path | None = None) -> list[dict]:
-    where, params = ["period_key = ?"], [month]
+    where, params = ["period = ?"], [month]
     if agency:
         where.append("lead_unit_code = ?")
         params.append(agency)
@@ -128,15 +127,15 @@ def format_overdue(rows: list[dict], limit: int | None = None) -> str:
 
 def warning_rows(month: str, agency: str | None = None, kind: str | None = None,
                  database: Path | None = None) -> list[dict]:
-    where, params = ["period_key = ?"], [month]
+    where, params = ["period = ?"], [month]
     if agency:
-        where.append("lead_unit_code = ?")
+        where.append("unit_code = ?")
         params.append(agency)
     if kind:
         where.append("warning_kind = ?")
         params.append(kind)
     return published_rows(f"SELECT * FROM rpt_task_warnings WHERE {' AND '.join(where)} "
-                          "ORDER BY warning_kind, lead_unit_code, task_code NULLS FIRST", params, database)
+                          "ORDER BY warning_kind, unit_code NULLS FIRST, task_code NULLS FIRST", params, database)
 
 
 def format_warnings(rows: list[dict], limit: int | None = None) -> str:

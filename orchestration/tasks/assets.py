@@ -8,8 +8,6 @@ are a dbt test of severity warn on rpt_task_warnings: a Dagster asset check that
 Plain Python lives in ingestion/tasks/ and expectations/task_validation.py; this module only wires
 it."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg
