@@ -18,6 +18,7 @@ grouped as (
         period_month,
         'agency' as grouping,
         lead_unit_code as group_code,
+        lead_unit_name as group_name,
         class_code,
         is_key_task
     from tasks
@@ -28,6 +29,7 @@ grouped as (
         period_month,
         'document' as grouping,
         document_number as group_code,
+        document_title as group_name,
         class_code,
         is_key_task
     from tasks
@@ -38,6 +40,7 @@ grouped as (
         period_month,
         'national' as grouping,
         'national' as group_code,
+        'all tasks' as group_name,
         class_code,
         is_key_task
     from tasks
@@ -50,6 +53,7 @@ counted as (
         period_month,
         grouping,
         group_code,
+        max(group_name) as group_name,
         sum(case when class_code = 'completed_on_time' then 1 else 0 end) as completed_on_time,
         sum(case when class_code = 'completed_late' then 1 else 0 end) as completed_late,
         sum(case when class_code in ('completed_on_time', 'completed_late') then 1 else 0 end) as completed_tasks,
@@ -97,6 +101,7 @@ final as (
         months.evaluation_date as as_of_date,
         rated.grouping,
         rated.group_code,
+        rated.group_name,
         case when rated.grouping = 'agency' then rated.group_code end as unit_code,
         case when rated.grouping = 'document' then rated.group_code end as document_number,
         rated.completed_on_time,
