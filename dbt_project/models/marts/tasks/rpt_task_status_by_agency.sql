@@ -47,6 +47,12 @@ grouped as (
 
 ),
 
+{#- one count column per class of seed task_classes (tested: they add up to assigned_tasks) -#}
+{%- set class_codes = [
+    'completed_on_time', 'completed_late', 'in_progress_within_deadline', 'overdue_not_completed',
+    'recurring_met', 'recurring_missed', 'recurring_not_due', 'closed_without_completion'
+] %}
+
 counted as (
 
     select
@@ -54,20 +60,18 @@ counted as (
         grouping,
         group_code,
         max(group_name) as group_name,
-        sum(case when class_code = 'completed_on_time' then 1 else 0 end) as completed_on_time,
-        sum(case when class_code = 'completed_late' then 1 else 0 end) as completed_late,
-        sum(case when class_code in ('completed_on_time', 'completed_late') then 1 else 0 end) as completed_tasks,
-        sum(case when class_code = 'in_progress_within_deadline' then 1 else 0 end) as in_progress_within_deadline,
-        sum(case when class_code = 'overdue_not_completed' then 1 else 0 end) as overdue_not_completed,
-        sum(case when class_code = 'recurring_met' then 1 else 0 end) as recurring_met,
-        sum(case when class_code = 'recurring_missed' then 1 else 0 end) as recurring_missed,
-        sum(case when class_code = 'recurring_not_due' then 1 else 0 end) as recurring_not_due,
-        sum(case when class_code = 'closed_without_completion' then 1 else 0 end) as closed_without_completion,
-        count(*) as assigned_tasks,
-        sum(case when is_key_task then 1 else 0 end) as key_tasks,
-        sum(case when is_key_task and class_code in ('completed_on_time', 'completed_late') then 1 else 0 end)
-            as key_tasks_completed,
-        sum(case when is_key_task and class_code = 'overdue_not_completed' then 1 else 0 end) as key_tasks_overdue
+        {%- for class_code in class_codes %}
+        cast(sum(case when class_code = '{{ class_code }}' then 1 else 0 end) as {{ dbt.type_int() }})
+            as {{ class_code }},
+        {%- endfor %}
+        cast(sum(case when class_code in ('completed_on_time', 'completed_late') then 1 else 0 end)
+            as {{ dbt.type_int() }}) as completed_tasks,
+        cast(count(*) as {{ dbt.type_int() }}) as assigned_tasks,
+        cast(sum(case when is_key_task then 1 else 0 end) as {{ dbt.type_int() }}) as key_tasks,
+        cast(sum(case when is_key_task and class_code in ('completed_on_time', 'completed_late') then 1 else 0 end)
+            as {{ dbt.type_int() }}) as key_tasks_completed,
+        cast(sum(case when is_key_task and class_code = 'overdue_not_completed' then 1 else 0 end)
+            as {{ dbt.type_int() }}) as key_tasks_overdue
     from grouped
     group by period_month, grouping, group_code
 

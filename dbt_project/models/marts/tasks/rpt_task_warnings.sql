@@ -93,7 +93,7 @@ due_soon as (
             "'Task '", "tasks.task_code", "' ('", "tasks.document_number", "') of '", "tasks.lead_unit_code", "' '",
             "coalesce(tasks.lead_unit_name, '')", "' is due on '", dbt.cast("tasks.deadline_in_force", dbt.type_string()),
             "', '", dbt.cast(dbt.datediff('tasks.evaluation_date', 'tasks.deadline_in_force', 'day'), dbt.type_string()),
-            "' days after '", dbt.cast("tasks.evaluation_date", dbt.type_string()),
+            "case when tasks.deadline_in_force = tasks.evaluation_date + 1 then ' day' else ' days' end", "' after '", dbt.cast("tasks.evaluation_date", dbt.type_string()),
             "', and no progress was reported on it for '", "tasks.period"
         ]) }} as message,
         tasks.publication_basis
@@ -126,7 +126,7 @@ key_overdue as (
         {{ dbt.concat([
             "'Key task '", "task_code", "' ('", "document_number", "') of '", "lead_unit_code", "' '",
             "coalesce(lead_unit_name, '')", "' is '", dbt.cast("days_overdue", dbt.type_string()),
-            "' days past its deadline of '", dbt.cast("deadline_in_force", dbt.type_string()),
+            "case when days_overdue = 1 then ' day' else ' days' end", "' past its deadline of '", dbt.cast("deadline_in_force", dbt.type_string()),
             "' and not completed (as of '", dbt.cast("evaluation_date", dbt.type_string()), "')'"
         ]) }} as message,
         publication_basis
