@@ -18,10 +18,16 @@ def test_the_declared_marts_and_their_gates(definitions):
     assert marts["dim_units"].gate is None and marts["rpt_agency_quality_scorecard"].gate is None
     assert all(m.relation == f"marts.{m.name}" for m in marts.values())
     # every published mart is built by exactly one of the dbt assets (its tag is one selector's)
-    assert all(len({"reference", "service_index", "audit", "dti", "kpi"} & set(m.tags)) == 1 for m in marts.values())
-    # the KPI marts mix periods of several gated inputs: each row carries its publication basis
-    assert {name for name, m in marts.items() if m.gate == "row"} == {
-        "fct_kpi_values", "rpt_kpi_progress", "rpt_national_scorecard", "rpt_international_comparison"}
+    assert all(len({"reference", "service_index", "audit", "dti", "kpi", "tasks"} & set(m.tags)) == 1
+               for m in marts.values())
+    # the KPI and task marts mix periods: each row carries its publication basis, and takes its
+    # run, code version and input hash from the latest build of its own index
+    row_gated = {name: m.provenance_index for name, m in marts.items() if m.gate == "row"}
+    assert row_gated == {
+        **dict.fromkeys(("fct_kpi_values", "rpt_kpi_progress", "rpt_national_scorecard",
+                         "rpt_international_comparison"), "kpi"),
+        **dict.fromkeys(("fct_tasks", "fct_task_status_reports", "rpt_task_status_by_agency", "rpt_overdue_tasks",
+                         "rpt_task_warnings"), "tasks")}
 
 
 def test_a_bad_declaration_names_the_file_model_and_field(tmp_path):
