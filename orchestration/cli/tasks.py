@@ -115,10 +115,10 @@ def overdue_rows(month: str, agency: str | None = None, key_only: bool = False,
 
 
 def format_overdue(rows: list[dict], limit: int | None = None) -> str:
-    header = ("task", "key", "lead unit", "deadline in force", "days overdue", "bucket", "title")
+    header = ("task", "key", "lead unit", "deadline in force", "days overdue", "ageing", "title")
     shown = rows[:limit] if limit else rows
     out = _table(header, [(r["task_code"], "key" if r["is_key_task"] else "", r["lead_unit_code"],
-                           r["deadline_in_force"], r["days_overdue"], r["ageing_bucket_code"], r["title"])
+                           r["deadline_in_force"], r["days_overdue"], r["ageing_bucket_label_en"], r["task_title"])
                           for r in shown])
     if limit and len(rows) > limit:
         out += f"\n... {len(rows) - limit} more rows (--limit 0 prints all)"

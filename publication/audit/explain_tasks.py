@@ -60,7 +60,8 @@ def explain_task(task_code: str, period: str, warehouse: Path | None = None) -> 
                                                   [f"%{task_code[-6:]}%"])]
             raise TaskExplainError(f"no task {task_code} in the registry in effect"
                                    + (f" (similar codes: {', '.join(like)})" if like else ""))
-        rule = _one(con, "SELECT class_code, name_vi, name_en, class_group, rule FROM staging.stg_tasks__classes "
+        rule = _one(con, "SELECT class_code, class_name_vi AS name_vi, class_name_en AS name_en, class_group, class_rule AS rule "
+                         "FROM staging.stg_tasks__classes "
                          "WHERE class_code = ?", [task["class_code"]]) \
             if table_exists(con, "staging.stg_tasks__classes") else None
         registry = _one(con, """
@@ -76,8 +77,10 @@ def explain_task(task_code: str, period: str, warehouse: Path | None = None) -> 
                 FROM raw.task_report_rows r JOIN raw.task_report_submissions s USING (submission_id)
                 WHERE r.submission_id = ? AND r.source_row = ?""",
                             [task["deciding_submission_id"], task["deciding_source_row"]])
-        history = _rows(con, "SELECT * FROM intermediate.int_task_deadline_history WHERE task_code = ? "
-                             "ORDER BY ALL", [task_code]) \
+        history = _rows(con, "SELECT change_sequence, change_kind, effective_from_month, deadline_before, "
+                             "deadline_after, approval_document, approval_date, is_counted, not_counted_reason, "
+                             "inbox_path, sheet, source_row FROM intermediate.int_task_deadline_history "
+                             "WHERE task_code = ? ORDER BY change_sequence", [task_code]) \
             if table_exists(con, "intermediate.int_task_deadline_history") else []
         reports = _rows(con, f"SELECT {', '.join(REPORT_ROW_COLUMNS)} FROM marts.fct_task_status_reports "
                              "WHERE task_code = ? AND period <= ? ORDER BY period, inbox_path, source_row",
@@ -96,7 +99,8 @@ def explain_task(task_code: str, period: str, warehouse: Path | None = None) -> 
 def _cells(row: dict | None, names: tuple[str, ...]) -> str:
     if not row:
         return "—"
-    return ", ".join(f"{n}={row[n]!r}" for n in names if row.get(n) not in (None, ""))
+    return ", ".join(f"{n}={row[n]!r}" if isinstance(row[n], str) else f"{n}={row[n]}"
+                     for n in names if row.get(n) not in (None, ""))
 
 
 def format_task_explanation(result: dict) -> str:
