@@ -49,6 +49,7 @@ from expectations.report_validation import (  # noqa: E402
     ReportGate,
     apply_flags,
     expectation_meta,
+    frame_row_location,
     record_sample_rows,
     run_report_suites,
 )
@@ -243,38 +244,29 @@ def frames_for(con, period: KpiPeriod) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 # GX
 
-def _where(row) -> str:
-    file = Path(row["inbox_path"]).name
-    if isinstance(row.get("sheet"), str):
-        return f"file '{file}', sheet '{row['sheet']}', row {int(row['source_row'])}"
-    if pd.notna(row.get("source_row")):
-        return f"file '{file}', line {int(row['source_row'])}"
-    return f"file '{file}'"
-
-
 def _message(check: str, row) -> tuple[str, str]:
     """(field, message) for one failing frame row: the cause, then file, sheet, row and field."""
     label = f"KPI {row.get('kpi_code')}/{row.get('measure')}"
     if check == "required_missing":
         if not row["has_row"]:
-            return "kpi_code", f"required KPI missing: {label} has no row or its row was rejected ({_where(row)})"
-        return "value", f"required KPI empty: {label} has no value ({_where(row)}, field 'value')"
+            return "kpi_code", f"required KPI missing: {label} has no row or its row was rejected ({frame_row_location(row)})"
+        return "value", f"required KPI empty: {label} has no value ({frame_row_location(row)}, field 'value')"
     if check in ("below_range", "above_range"):
         return "value", (f"out of range: {label} = {row['value']:g} outside [{row['range_min']:g}, "
-                         f"{row['range_max'] if pd.notna(row['range_max']) else '∞'}] ({_where(row)}, field 'value')")
+                         f"{row['range_max'] if pd.notna(row['range_max']) else '∞'}] ({frame_row_location(row)}, field 'value')")
     if check == "wrong_unit":
         return "unit", (f"wrong unit: {label} is in {row['unit']}, the unit cell says {row['unit_text']!r} "
-                        f"({_where(row)}, field 'unit')")
+                        f"({frame_row_location(row)}, field 'unit')")
     if check == "numerator_above_denominator":
         return "numerator", (f"numerator above denominator: {label} numerator {row['numerator']:g} > denominator "
-                             f"{row['denominator']:g} ({_where(row)}, field 'numerator')")
+                             f"{row['denominator']:g} ({frame_row_location(row)}, field 'numerator')")
     if check == "implausible_jump":
         return "value", (f"implausible change: {label} went from {row['previous_value']:g} to {row['value']:g} "
                          f"(more than {row['max_change']:g} points since the previous period) "
-                         f"({_where(row)}, field 'value')")
+                         f"({frame_row_location(row)}, field 'value')")
     if check == "unit_without_report":
         return "unit_code", f"no report: unit {row['unit_code']} ({row['level']}) has no accepted report"
-    return "value", f"{check} ({_where(row)})"
+    return "value", f"{check} ({frame_row_location(row)})"
 
 
 def _row_id(row) -> str:

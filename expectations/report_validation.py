@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
@@ -17,6 +18,17 @@ from expectations.month_validation import ExpectationOutcome
 GX_RULE_PREFIX = "gx_"  # the rule of a row flagged by a blocking expectation (cleared and recomputed every run)
 DETAIL_LIMIT = 50       # failure messages kept in an outcome's details
 SAMPLE_ROW_LIMIT = 5    # sample offending row ids kept per failed expectation
+
+
+def frame_row_location(row) -> str:
+    """Where a failing frame row comes from, as the KPI and task messages name it: "file 'x.xlsx',
+    sheet 'S', row 12", "file 'x.csv', line 12", or "file 'x.csv'" (a file-level row)."""
+    file = Path(row["inbox_path"]).name
+    if isinstance(row.get("sheet"), str):
+        return f"file '{file}', sheet '{row['sheet']}', row {int(row['source_row'])}"
+    if pd.notna(row.get("source_row")):
+        return f"file '{file}', line {int(row['source_row'])}"
+    return f"file '{file}'"
 
 
 def expectation_meta(blocking: bool, why: str, check: str) -> dict:

@@ -67,10 +67,12 @@ from expectations.report_validation import (  # noqa: E402
     ReportGate,
     apply_flags,
     expectation_meta,
+    frame_row_location,
     record_sample_rows,
     run_report_suites,
 )
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
+from ingestion.kpi.reports.periods import month  # noqa: E402
 from ingestion.tasks.units import successions  # noqa: E402
 from ingestion.tasks.vocabulary import ONCE, RECURRENCES, reported_statuses  # noqa: E402
 
@@ -288,9 +290,8 @@ def month_bounds(period: str) -> tuple[dt.date, dt.date]:
     """('2025-08') -> (1 August 2025, 31 August 2025); a clear error for anything else."""
     if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise ValueError(f"task period {period!r}: expected a month 'YYYY-MM' (e.g. '2025-08')")
-    start = dt.date(int(period[:4]), int(period[5:]), 1)
-    end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    return start, end
+    bounds = month(int(period[:4]), int(period[5:]))
+    return bounds.start, bounds.end
 
 
 def frames_for(con, period: str, period_end: dt.date) -> dict[str, pd.DataFrame]:
@@ -313,15 +314,6 @@ def frames_for(con, period: str, period_end: dt.date) -> dict[str, pd.DataFrame]
 # --------------------------------------------------------------------------------------------
 # GX
 
-def _where(row) -> str:
-    file = Path(row["inbox_path"]).name
-    if isinstance(row.get("sheet"), str):
-        return f"file '{file}', sheet '{row['sheet']}', row {int(row['source_row'])}"
-    if pd.notna(row.get("source_row")):
-        return f"file '{file}', line {int(row['source_row'])}"
-    return f"file '{file}'"
-
-
 def _date(value) -> str:
     return pd.Timestamp(value).strftime("%d/%m/%Y") if pd.notna(value) else "?"
 
@@ -330,37 +322,37 @@ def _message(check: str, row) -> tuple[str, str]:
     """(field, message) of one failing frame row: the cause, then file, sheet, row and field."""
     task = f"task {row.get('task_code')!s}"
     if check == "task_code_missing":
-        return "task_code", f"task code missing: a task of {row['document_number']} has no code ({_where(row)}, " \
+        return "task_code", f"task code missing: a task of {row['document_number']} has no code ({frame_row_location(row)}, " \
                             "field 'task_code')"
     if check == "lead_unit_missing":
         return "lead_unit", (f"lead unit missing: {task} of {row['document_number']} has no single lead unit "
-                             f"(typed {row.get('lead_unit_text')!r}) ({_where(row)}, field 'lead_unit')")
+                             f"(typed {row.get('lead_unit_text')!r}) ({frame_row_location(row)}, field 'lead_unit')")
     if check == "deadline_missing":
         return "deadline", (f"deadline missing: {task} of {row['document_number']} has neither a deadline nor a "
-                            f"recurrence ({_where(row)}, field 'deadline')")
+                            f"recurrence ({frame_row_location(row)}, field 'deadline')")
     if check == "duplicate_task_code":
         earlier = Path(row["earlier_inbox_path"]).name
         return "task_code", (f"duplicate task code: {task} of {row['document_number']} is already assigned by "
                              f"{row['earlier_document_number']} (file '{earlier}', row "
-                             f"{int(row['earlier_source_row'])}, received earlier) ({_where(row)}, field 'task_code')")
+                             f"{int(row['earlier_source_row'])}, received earlier) ({frame_row_location(row)}, field 'task_code')")
     if check == "expected_result_missing":
         return "expected_result", (f"expected result missing: {task} of {row['document_number']} states no result "
-                                   f"({_where(row)}, field 'expected_result')")
+                                   f"({frame_row_location(row)}, field 'expected_result')")
     if check == "unknown_status":
         return "status", (f"unknown status: {task} reported {row['reported_status']!r} (typed "
-                          f"{row.get('reported_status_text')!r}), not in the status vocabulary ({_where(row)}, "
+                          f"{row.get('reported_status_text')!r}), not in the status vocabulary ({frame_row_location(row)}, "
                           "field 'status')")
     if check == "progress_out_of_range":
         return "progress", (f"progress out of range: {task} reported {row['progress_percent']:g} %, outside 0-100 "
-                            f"({_where(row)}, field 'progress')")
+                            f"({frame_row_location(row)}, field 'progress')")
     if check == "completion_before_document":
         return "completion_date", (f"completion before assignment: {task} completed on "
                                    f"{_date(row['completion_date'])}, before {row['document_number']} of "
-                                   f"{_date(row['document_date'])} assigned it ({_where(row)}, field 'completion_date')")
+                                   f"{_date(row['document_date'])} assigned it ({frame_row_location(row)}, field 'completion_date')")
     if check == "unit_without_report":
         return "unit_code", (f"no report: unit {row['unit_code']} leads {int(row['open_tasks'])} open task(s) and "
                              "has no accepted report of the month")
-    return "task_code", f"{check} ({_where(row)})"
+    return "task_code", f"{check} ({frame_row_location(row)})"
 
 
 def _row_id(row) -> str:

@@ -89,6 +89,12 @@ class PublicationResult:
     dti_overridden_years: dict[str, dict] = field(default_factory=dict)
 
 
+# the gate of each index whose marts are gated row by row: (status table, the command that validates a period)
+PERIOD_STATUS_TABLES = {
+    KPI_REPORTS: ("meta.kpi_period_status", "dxmon kpi progress --rebuild"),
+    TASKS: ("meta.task_period_status", "dxmon tasks status --rebuild --month {period}"),
+}
+
 def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by: str | None = None,
                     index_name: str = SERVICE_INDEX) -> dict:
     """Record the decision to publish a period although its blocking checks failed: a month
@@ -118,20 +124,15 @@ def record_override(con: duckdb.DuckDBPyConnection, period: str, reason: str, by
             [period_date],
         ).fetchone()
         rerun = f"dxmon run --month {label}"
-    elif index_name == KPI_REPORTS:
-        row = con.execute("SELECT period_start, is_publishable, blocking_failures, run_id FROM meta.kpi_period_status "
+    elif index_name in PERIOD_STATUS_TABLES:
+        # the row-gated indices: a status table keyed by the period's text
+        table, rerun = PERIOD_STATUS_TABLES[index_name]
+        row = con.execute(f"SELECT period_start, is_publishable, blocking_failures, run_id FROM {table} "
                           "WHERE period = ?", [period]).fetchone()
         label = period
         period_date = row[0].isoformat() if row else None
         status = row[1:] if row else None
-        rerun = "dxmon kpi progress --rebuild"
-    elif index_name == TASKS:
-        row = con.execute("SELECT period_start, is_publishable, blocking_failures, run_id FROM meta.task_period_status "
-                          "WHERE period = ?", [period]).fetchone()
-        label = period
-        period_date = row[0].isoformat() if row else None
-        status = row[1:] if row else None
-        rerun = f"dxmon tasks status --rebuild --month {period}"
+        rerun = rerun.format(period=period)
     else:
         raise OverrideError(f"unknown index {index_name!r}: {SERVICE_INDEX}, {DTI}, {KPI_REPORTS} or {TASKS}")
     if status is None:

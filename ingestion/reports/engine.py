@@ -163,6 +163,22 @@ class ReportForm:
         return {self.period_column: self.period_value(period), "level": header.level, "unit_code": header.unit_code}
 
 
+
+class PeriodKeyedForm(ReportForm):
+    """A form whose folder periods are period objects with `key`, `start` and `end` (the KPI
+    report's quarters, months and years; the task status report's months,
+    `ingestion/kpi/reports/periods.py::KpiPeriod`): stored by key in `period_column`, with the
+    period's first and last day."""
+
+    def period_key(self, period) -> str:
+        return period.key
+
+    def period_value(self, period) -> str:
+        return period.key
+
+    def submission_period_fields(self, period) -> dict:
+        return {self.period_column: period.key, "period_start": period.start, "period_end": period.end}
+
 def report_date_window_between(start: dt.date, end: dt.date, received: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest, latest) plausible report date of a report on the period [start, end] received on
     `received`: the period's first day to 31 December of the period's last year +

@@ -42,7 +42,7 @@ from ingestion.kpi.reports.periods import KpiPeriod, parse_period
 from ingestion.reports import engine
 from ingestion.reports.cell_parsing import CellError, clean_text, fold, parse_date, parse_unit_code, shown
 from ingestion.reports.dti.catalogue import unit_by_code
-from ingestion.reports.engine import FileOutcome, FileRejection, Header, IntakeSummary, ReportForm
+from ingestion.reports.engine import FileOutcome, FileRejection, Header, IntakeSummary, PeriodKeyedForm
 from ingestion.reports.report_files import RawRow, ReportFile, location
 from ingestion.tasks.templates import (
     REPORT_COLUMNS,
@@ -226,7 +226,7 @@ def value_rows(report: ReportFile, header: Header) -> list[dict]:
     return rows
 
 
-class TaskReportForm(ReportForm):
+class TaskReportForm(PeriodKeyedForm):
     """The monthly task status report: task_reports/<YYYY-MM>/<unit>/, raw.task_report_*."""
 
     name = "taskreport"
@@ -243,17 +243,8 @@ class TaskReportForm(ReportForm):
     def folder_period(self, name: str) -> KpiPeriod | None:
         return folder_period(name)
 
-    def period_key(self, period: KpiPeriod) -> str:
-        return period.key
-
-    def period_value(self, period: KpiPeriod) -> str:
-        return period.key
-
     def archive_period(self, period: KpiPeriod) -> str:
         return task_period(period.key)
-
-    def submission_period_fields(self, period: KpiPeriod) -> dict:
-        return {"period": period.key, "period_start": period.start, "period_end": period.end}
 
     def check_header(self, report: ReportFile, period: KpiPeriod, folder_unit: str, received: dt.date) -> Header:
         return check_header(report, period, folder_unit, received)

@@ -15,27 +15,13 @@ from expectations.kpi_validation import validate_kpi_reports
 from ingestion.kpi.reports.intake import ingest_kpi_inbox
 from orchestration.dbt import selections
 from orchestration.dbt.build import build_partitions, monthly_dbt_assets
+from orchestration.report_checks import report_validation_check
 from orchestration.resources import WarehouseResource
 from publication.audit.provenance import KPI, record_run_provenance
 
 KPI_SUBMISSIONS_KEY = dg.AssetKey("raw_kpi_submissions")
 KPI_REPORT_VALUES_KEY = dg.AssetKey("raw_kpi_report_values")
 KPI_REPORTS_CHECK = "kpi_reports_valid"
-
-
-def validation_check_result(validations: list) -> dg.AssetCheckResult:
-    """One check over the report periods validated: ERROR when a report that currently counts
-    fails a blocking expectation (its period is withheld), WARN when only warnings fail."""
-    blocking = {v.period: dict(sorted(v.blocking_in_latest.items())[:50]) for v in validations if v.blocking_in_latest}
-    failed = any(not o.success for v in validations for o in v.outcomes)
-    return dg.AssetCheckResult(
-        asset_key=KPI_REPORT_VALUES_KEY,
-        check_name=KPI_REPORTS_CHECK,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-        metadata={"periods": dg.MetadataValue.json({v.period: v.as_metadata() for v in validations}),
-                  "latest_reports_failing": dg.MetadataValue.json(blocking)},
-    )
 
 
 @dg.multi_asset(
@@ -71,7 +57,8 @@ def kpi_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                 "validation": dg.MetadataValue.json({v.period: v.as_metadata() for v in validations})}
     yield dg.MaterializeResult(asset_key=KPI_SUBMISSIONS_KEY, metadata=metadata)
     yield dg.MaterializeResult(asset_key=KPI_REPORT_VALUES_KEY, metadata=metadata)
-    yield validation_check_result(validations)
+    yield report_validation_check(KPI_REPORT_VALUES_KEY, KPI_REPORTS_CHECK, validations,
+                                  periods_key="periods", failing_key="latest_reports_failing")
 
 
 @monthly_dbt_assets(selections.KPI, name="kpi_dbt_models")

@@ -8,8 +8,6 @@ are a dbt test of severity warn on rpt_task_warnings: a Dagster asset check that
 Plain Python lives in ingestion/tasks/ and expectations/task_validation.py; this module only wires
 it."""
 
-import datetime as dt
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -18,6 +16,8 @@ from ingestion.tasks.plan_intake import ingest_task_plans
 from ingestion.tasks.report_intake import ingest_task_reports
 from orchestration.dbt import selections
 from orchestration.dbt.build import build_partitions, monthly_dbt_assets
+from orchestration.partitions import months_between
+from orchestration.report_checks import report_validation_check
 from orchestration.resources import WarehouseResource
 from publication.audit.provenance import TASKS, record_run_provenance
 
@@ -33,28 +33,7 @@ def months_to_validate(report_months: list[str], last_month: str) -> list[str]:
     (and any later report month): each month the task marts classify needs its gate row."""
     if not report_months:
         return []
-    first = min(report_months)
-    months, cursor = [], dt.date(int(first[:4]), int(first[5:7]), 1)
-    end = max(last_month[:7], max(report_months))
-    while cursor.strftime("%Y-%m") <= end:
-        months.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
-    return months
-
-
-def validation_check_result(validations: list) -> dg.AssetCheckResult:
-    """One check over the months validated: ERROR when a task list or report that counts fails a
-    blocking expectation (its month is withheld), WARN when only warnings fail."""
-    blocking = {v.period: dict(sorted(v.blocking_in_latest.items())[:50]) for v in validations if v.blocking_in_latest}
-    failed = any(not o.success for v in validations for o in v.outcomes)
-    return dg.AssetCheckResult(
-        asset_key=TASK_REPORT_ROWS_KEY,
-        check_name=TASK_INPUTS_CHECK,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-        metadata={"months": dg.MetadataValue.json({v.period: v.as_metadata() for v in validations}),
-                  "inputs_failing": dg.MetadataValue.json(blocking)},
-    )
+    return [m[:7] for m in months_between(min(report_months), max(last_month[:7], max(report_months)))]
 
 
 @dg.multi_asset(
@@ -100,7 +79,8 @@ def task_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                 "validation": dg.MetadataValue.json({v.period: v.as_metadata() for v in validations})}
     for key in (TASK_PLAN_SUBMISSIONS_KEY, TASK_PLAN_ROWS_KEY, TASK_REPORT_SUBMISSIONS_KEY, TASK_REPORT_ROWS_KEY):
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-    yield validation_check_result(validations)
+    yield report_validation_check(TASK_REPORT_ROWS_KEY, TASK_INPUTS_CHECK, validations,
+                                  periods_key="months", failing_key="inputs_failing")
 
 
 @monthly_dbt_assets(selections.TASKS, name="task_dbt_models")

@@ -50,7 +50,7 @@ from ingestion.reports.cell_parsing import (
     shown,
 )
 from ingestion.reports.dti.catalogue import unit_by_code
-from ingestion.reports.engine import FileOutcome, FileRejection, Header, IntakeSummary, ReportForm
+from ingestion.reports.engine import FileOutcome, FileRejection, Header, IntakeSummary, PeriodKeyedForm
 from ingestion.reports.report_files import RawRow, ReportFile, location
 
 HEADER_LABEL = {key: label for key, _, label, _ in HEADER_FIELDS}
@@ -271,7 +271,7 @@ def value_rows(report: ReportFile, header: Header) -> list[dict]:
     return rows
 
 
-class KpiReportForm(ReportForm):
+class KpiReportForm(PeriodKeyedForm):
     """The periodic KPI report: kpi_inbox/<period>/<unit>/, raw.kpi_submissions, raw.kpi_report_values."""
 
     name = "kpi"
@@ -288,17 +288,8 @@ class KpiReportForm(ReportForm):
     def folder_period(self, name: str) -> KpiPeriod | None:
         return folder_period(name)
 
-    def period_key(self, period: KpiPeriod) -> str:
-        return period.key
-
-    def period_value(self, period: KpiPeriod) -> str:
-        return period.key
-
     def archive_period(self, period: KpiPeriod) -> str:
         return kpi_period(period.key)
-
-    def submission_period_fields(self, period: KpiPeriod) -> dict:
-        return {"period": period.key, "period_start": period.start, "period_end": period.end}
 
     def check_header(self, report: ReportFile, period: KpiPeriod, folder_unit: str, received: dt.date) -> Header:
         return check_header(report, period, folder_unit, received)
