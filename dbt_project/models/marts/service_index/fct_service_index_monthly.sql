@@ -18,8 +18,6 @@
 -- Units: every ranked unit valid in the month (as reported) or every current unit with a
 -- predecessor valid in the month (back-cast), plus any other unit with data. A unit without a
 -- dossier handled in the month appears with dossier_count 0 and null scores.
-{%- set indicator_codes = service_index_indicator_codes() %}
-{%- set portal_groups = ['CKMB', 'TDGQ', 'CLGQ', 'TTTT', 'MDSH', 'MDHL'] %}
 with
 
 scored as (
@@ -34,12 +32,6 @@ measures as (
     select * from {{ ref('int_service_measures_unit_monthly') }}
     where {{ in_period_window('period_month') }}
         and measure_code = 'dossiers_handled'
-
-),
-
-groups as (
-
-    select * from {{ ref('stg_methodology__service_index_groups') }}
 
 ),
 
@@ -146,48 +138,7 @@ unit_spine as (
 
 ),
 
-scored_grouped as (
-
-    select
-        scored.*,
-        groups.decision_group_no
-    from scored
-    left join groups
-        on groups.methodology_version = scored.methodology_version
-        and groups.group_code = scored.group_code
-
-),
-
-pivoted as (
-
-    select
-        period_month,
-        is_backcast,
-        unit_code,
-        max(methodology_version) as methodology_version,
-        {%- for code in indicator_codes %}
-        {%- set prefix = indicator_column_prefix(code) %}
-        max(case when indicator_code = '{{ code }}' then numerator end) as {{ prefix }}_numerator,
-        max(case when indicator_code = '{{ code }}' then denominator end) as {{ prefix }}_denominator,
-        max(case when indicator_code = '{{ code }}' then ratio end) as {{ prefix }}_ratio,
-        max(case when indicator_code = '{{ code }}' then points end) as {{ prefix }}_points,
-        {%- endfor %}
-        -- the portal's six groups
-        {%- for group_code in portal_groups %}
-        {{ exact_sum("case when group_code = '" ~ group_code ~ "' then points end") }}
-            as {{ group_code | lower }}_points,
-        {%- endfor %}
-        -- the decision's five groups (766/QĐ-TTg): group 4 = CLGQ + TTTT
-        {%- for group_no in range(1, 6) %}
-        {{ exact_sum('case when decision_group_no = ' ~ group_no ~ ' then points end') }}
-            as group_{{ group_no }}_points,
-        {%- endfor %}
-        {{ exact_sum('case when points is not null then max_points end') }} as applicable_max_points,
-        {{ exact_sum('points') }} as total_score_unrounded
-    from scored_grouped
-    group by 1, 2, 3
-
-),
+{{ service_index_pivoted('scored', ['period_month', 'is_backcast', 'unit_code']) }},
 
 final as (
 
@@ -201,24 +152,9 @@ final as (
         unit_spine.is_ranked_in_service_index,
         pivoted.methodology_version,
         cast(coalesce(measures.measure_value, 0) as {{ dbt.type_int() }}) as dossier_count,
-        {%- for code in indicator_codes %}
-        {%- set prefix = indicator_column_prefix(code) %}
-        pivoted.{{ prefix }}_numerator,
-        pivoted.{{ prefix }}_denominator,
-        pivoted.{{ prefix }}_ratio,
-        pivoted.{{ prefix }}_points,
-        {%- endfor %}
-        {%- for group_code in portal_groups %}
-        pivoted.{{ group_code | lower }}_points,
-        {%- endfor %}
-        {%- for group_no in range(1, 6) %}
-        pivoted.group_{{ group_no }}_points,
-        {%- endfor %}
-        pivoted.applicable_max_points,
-        pivoted.total_score_unrounded,
-        round(pivoted.total_score_unrounded, 2) as total_score
+        {{- service_index_wide_columns('pivoted') }}
     from unit_spine
-    left join pivoted
+    left join service_index_pivoted as pivoted
         on pivoted.period_month = unit_spine.period_month
         and pivoted.is_backcast = unit_spine.is_backcast
         and pivoted.unit_code = unit_spine.unit_code
