@@ -1,6 +1,8 @@
 """The auditors' commands (docs/audit.md):
 
     dxmon explain --unit 01 --period 2025-07 [--indicator 2.1]  where a score comes from
+    dxmon explain --unit 01 --period 2025-Q3 | 2025 | 2025-08-YTD [--backcast]   a period's score
+    dxmon explain --agency 01.S05 --period 2025-08               a handling agency's score and rank
     dxmon explain --index dti --unit 01 --period 2023 [--indicator 7.3]   the DTI (year = final, YYYY-MM = provisional)
     dxmon explain --index tasks --task CODE --period 2025-08   a task's class, to the rows that decided it
     dxmon audit-pack --period 2025-07 | --verify PATH            write / verify an audit pack
@@ -23,11 +25,15 @@ def register(sub) -> None:
     explain.add_argument("--unit", help="unit code, e.g. 01 or BTC; with --index kpi also national, "
                                         "ministries or provinces (the aggregates); not with --index tasks")
     explain.add_argument("--period", required=True,
-                         help="YYYY-MM; for --index dti also YYYY (the final index of a closed year); for --index kpi "
+                         help="YYYY-MM, or a period of the service index: YYYY-Qn, YYYY, YYYY-MM-YTD; for --index dti YYYY (the final index of a closed year); for --index kpi "
                               "the period as published (2025-08, 2025-Q3, 2024)")
     explain.add_argument("--index", default="service_index", choices=["service_index", "dti", "kpi", "tasks"],
                          help="index name (default %(default)s); kpi: a KPI value (needs --kpi); tasks: a task's "
                               "class in a month (needs --task)")
+    explain.add_argument("--agency", help="a handling agency's code (with a month): its score, rank within its "
+                                          "parent unit and level, and the dossier rows it came from")
+    explain.add_argument("--backcast", action="store_true",
+                         help="with a quarter, year or year to date: today's units instead of those valid at its end")
     explain.add_argument("--task", help="with --index tasks: the task code, e.g. UBQG-2025-01")
     explain.add_argument("--kpi", help="with --index kpi: the KPI code, e.g. DG-06")
     explain.add_argument("--measure", help="with --index kpi: one measure (default: every measure of the KPI)")
@@ -56,6 +62,13 @@ def register(sub) -> None:
 def explain_handler(args) -> int:
     from publication.audit.explain import ExplainError, explain, format_explanation, is_locked
     from publication.audit.explain_kpi import KpiExplainError, explain_kpi, format_kpi_explanation
+    from publication.audit.explain_service_grains import (
+        explain_agency,
+        explain_period,
+        format_agency_explanation,
+        format_period_explanation,
+        period_kind,
+    )
     from publication.audit.explain_tasks import TaskExplainError, explain_task, format_task_explanation
 
     if args.index == "kpi" and not args.kpi:
@@ -64,7 +77,7 @@ def explain_handler(args) -> int:
     if args.index == "tasks" and not args.task:
         print("dxmon explain --index tasks needs --task CODE and --period YYYY-MM", file=sys.stderr)
         return 2
-    if args.index != "tasks" and not args.unit:
+    if args.index != "tasks" and not args.unit and not args.agency:
         print(f"dxmon explain --index {args.index} needs --unit CODE", file=sys.stderr)
         return 2
     try:
@@ -77,6 +90,15 @@ def explain_handler(args) -> int:
             result = explain_kpi(args.kpi, args.unit, args.period, args.measure)
             print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json
                   else format_kpi_explanation(result))
+            return 0
+        if args.index == "service_index" and (args.agency or period_kind(args.period)):
+            if args.agency:
+                result = explain_agency(args.agency, args.period, args.rows)
+                text = format_agency_explanation
+            else:
+                result = explain_period(args.unit, args.period, args.backcast)
+                text = format_period_explanation
+            print(json.dumps(result, default=str, indent=2, ensure_ascii=False) if args.json else text(result))
             return 0
         result = explain(args.unit, args.period, args.index, args.indicator, args.rows)
     except (ExplainError, KpiExplainError, TaskExplainError) as exc:
