@@ -14,7 +14,11 @@
 4. floor_s: one hand-written DuckDB SQL (`benchmarks/floor_service_index.sql`) over the same
    files computing the same `fct_service_index_monthly` scores, in a fresh process.
 5. Checks that both give identical scores, and prints one JSON line:
-   rows, pipeline_s, floor_s, fixed_overhead_s, marginal_ratio, peak_rss_mb.
+   rows, pipeline_s, floor_s, fixed_overhead_s, marginal_ratio, peak_rss_mb, and what the big
+   month's dbt invocation spent on the period marts (quarter, year, year to date) and on the
+   handling-agency grain (period_models_s, agency_models_s: models and their tests) out of its
+   service_index_dbt_nodes_s. The floor computes the month's unit scores only, so those two are
+   part of the marginal ratio: the price of the extra grains.
 Targets (issue 2): marginal_ratio <= 1.5, fixed_overhead_s <= 20, peak_rss_mb <= 2048 at 10 M.
 """
 
@@ -79,6 +83,36 @@ def pipeline(generated: Path, workdir: Path) -> tuple[float, float, Path, float]
     return seconds, rss, workdir / "published" / "fct_service_index_monthly.parquet", reference_s
 
 
+# the dbt models of each grain, by folder (models/<layer>/service_index/<folder>/)
+GRAIN_FOLDERS = {"period_models_s": "/service_index/periods/", "agency_models_s": "/service_index/agencies/"}
+
+
+def dbt_grain_seconds(since: float) -> dict:
+    """Seconds dbt spent building (models and their tests) each grain's folder in the latest
+    service-index invocation written after `since` (dagster-dbt keeps each invocation's
+    run_results.json under dbt_project/target/<id>/), and the whole invocation's node time."""
+    target = ROOT / "dbt_project" / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    paths = {uid: node.get("original_file_path", "") for uid, node in manifest["nodes"].items()}
+    for uid, node in manifest["nodes"].items():  # a test counts with the model it tests
+        if node.get("resource_type") in ("test", "unit_test") and node.get("depends_on", {}).get("nodes"):
+            paths[uid] = next((paths.get(d, "") for d in node["depends_on"]["nodes"] if d.startswith("model.")), "")
+    for uid, node in manifest.get("unit_tests", {}).items():
+        model = next((d for d in node.get("depends_on", {}).get("nodes", []) if d.startswith("model.")), "")
+        paths[uid] = paths.get(model, "")
+    candidates = sorted((p for p in target.glob("*/run_results.json") if p.stat().st_mtime >= since),
+                        key=lambda p: p.stat().st_mtime)
+    for results_path in reversed(candidates):
+        results = json.loads(results_path.read_text(encoding="utf-8"))["results"]
+        if not any("/service_index/" in paths.get(r["unique_id"], "") for r in results):
+            continue
+        figures = {name: round(sum(r["execution_time"] for r in results if folder in paths.get(r["unique_id"], "")), 2)
+                   for name, folder in GRAIN_FOLDERS.items()}
+        figures["service_index_dbt_nodes_s"] = round(sum(r["execution_time"] for r in results), 2)
+        return figures
+    return dict.fromkeys([*GRAIN_FOLDERS, "service_index_dbt_nodes_s"])
+
+
 def floor(generated: Path, workdir: Path) -> tuple[float, Path]:
     workdir.mkdir(parents=True, exist_ok=True)
     result = workdir / "floor_fct_service_index_monthly.parquet"
@@ -118,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     small = generate(SMALL_ROWS)
     fixed_overhead_s, _, _, reference_build_s = pipeline(small, OUT / "run-small")
     big = generate(args.rows)
+    big_started = time.time()
     pipeline_s, peak_rss_mb, published, _ = pipeline(big, OUT / "run-big")
+    grains = dbt_grain_seconds(big_started)
     floor_s, floor_result = floor(big, OUT / "floor")
     check = compare(published, floor_result)
     identical = check["unmatched_units"] == 0 and check["max_abs_score_diff"] < 1e-9
@@ -131,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": round(peak_rss_mb, 1),
         "reference_build_s": round(reference_build_s, 2),
         "scores_identical": identical,
+        **grains,
         **check,
     }
     print(json.dumps(figures))

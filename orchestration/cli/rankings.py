@@ -132,3 +132,46 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=20, help="rows per table (0 = all; default %(default)s)")
     p.add_argument("--bottom", action="store_true", help="the lowest ranked first")
     p.set_defaults(handler=ranking_handler)
+
+
+def print_grain_outputs(database: Path | None = None, top: int = 5, drill_unit: str = "01") -> None:
+    """What `make run` prints of the periods and the agencies: every published period with the
+    months it lacks, the top of the latest complete quarter and of the latest year to date, and
+    the lowest departments and communes of one unit in the latest month (who pulls it down)."""
+    try:
+        periods = _published_rows(
+            "SELECT period_kind, period, any_value(is_complete) AS is_complete, any_value(months_missing) AS missing, "
+            "count(*) FILTER (WHERE NOT is_backcast) AS ranked FROM rpt_service_ranking_period "
+            "GROUP BY 1, 2 ORDER BY min(period_start_month), max(period_end_month), 1", [],
+            "rpt_service_ranking_period", database)
+    except FileNotFoundError as exc:
+        print(f"  periods: {exc}")
+        periods = []
+    if periods:
+        print("  periods published (quarter, year, year to date: summed over the period's dossiers, never a mean of months):")
+        print("    " + "; ".join(f"{p['period']} " + ("complete" if p["is_complete"] else f"incomplete ({p['missing']} missing)")
+                                 for p in periods))
+        complete_quarters = [p["period"] for p in periods if p["period_kind"] == "quarter" and p["is_complete"]]
+        ytd = [p["period"] for p in periods if p["period_kind"] == "year_to_date"]
+        for period in [*complete_quarters[-1:], *ytd[-1:]]:
+            print(f"  top {top} provinces, {period}:")
+            print("    " + format_unit_ranking(unit_ranking(period, "province", database=database), top).replace("\n", "\n    "))
+        print("    .venv/bin/dxmon ranking --period 2025-Q3; .venv/bin/dxmon explain --unit 01 --period 2025-Q3")
+    try:
+        months = _published_rows("SELECT max(strftime(period_month, '%Y-%m')) AS m FROM rpt_agency_ranking_monthly",
+                                 [], "rpt_agency_ranking_monthly", database)
+    except FileNotFoundError as exc:
+        print(f"  agencies: {exc}")
+        return
+    month = months[0]["m"] if months else None
+    if not month:
+        return
+    rows = agency_ranking(month, drill_unit, database=database)
+    counts = _published_rows("SELECT count(DISTINCT agency_code) AS n, count(DISTINCT parent_unit_code) AS units "
+                             "FROM rpt_agency_ranking_monthly WHERE period_month = CAST(? AS DATE)",
+                             [f"{month}-01"], "rpt_agency_ranking_monthly", database)[0]
+    print(f"  handling agencies ranked in {month}: {counts['n']} in {counts['units']} units; the lowest of {drill_unit}:")
+    print("    " + format_agency_ranking([r for r in rows if r["agency_level"] in ("department", "commune")],
+                                         3, bottom=True).replace("\n", "\n    "))
+    print(f"    .venv/bin/dxmon ranking --period {month} --parent {drill_unit}; "
+          f".venv/bin/dxmon explain --agency {rows[-1]['agency_code'] if rows else drill_unit + '.S01'} --period {month}")

@@ -90,6 +90,9 @@ def print_outputs() -> None:
             print(f"  DTI year withheld: {year}: {why[:300]}")
         latest = max(info["published_months"], default=None)
     print_audit_outputs(published, latest)
+    from orchestration.cli.rankings import print_grain_outputs
+
+    print_grain_outputs()
     print("  query it (read-only, safe while the pipeline runs):\n"
           f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published / 'dxmon_published.duckdb'}', "
           "read_only=True).sql('select period_month, unit_level, rank, unit_name, total_score, band "
