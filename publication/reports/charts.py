@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from publication.reports.period_data import PeriodData
 
@@ -23,6 +24,7 @@ GROUP_COLOURS = ["#0b5cad", "#3d8bd9", "#7fb2e5", "#e69b00", "#1a7f37", "#8e44ad
 TASK_PARTS = (("completed_on_time", "Completed on time", "#1a7f37"), ("completed_late", "Completed late", "#e69b00"),
               ("in_progress_within_deadline", "In progress, within deadline", "#7fb2e5"),
               ("overdue_not_completed", "Overdue, not completed", "#c62828"))
+UNIT_COLOURS = qualitative.Dark24  # one colour per unit: its as-reported and back-cast lines share it
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
@@ -106,11 +108,12 @@ def monthly_trends(data: PeriodData, level: str) -> go.Figure | None:
                 starts.add(r["unit_valid_from"])
     shown = _extremes(list(current.items()))
     fig = go.Figure()
+    colours = {code: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, code in enumerate(sorted(names))}
     for (code, backcast), rows in sorted(series.items()):
         fig.add_trace(go.Scatter(
             x=[r["period_month"] for r in rows], y=[r["total_score"] for r in rows], mode="lines+markers",
             name=f"{names[code]}{' (back-cast)' if backcast else ''}", legendgroup=code,
-            line={"dash": "dot" if backcast else "solid", "width": 1.5 if backcast else 2.2},
+            line={"dash": "dot" if backcast else "solid", "width": 1.5 if backcast else 2.2, "color": colours[code]},
             visible=True if code in shown else "legendonly"))
     first = min((r["period_month"] for rows in series.values() for r in rows), default=None)
     for start in sorted(s for s in starts if first and s > first):
@@ -135,7 +138,8 @@ def dti_trends(data: PeriodData, level: str = "province") -> go.Figure | None:
         fig.add_trace(go.Scatter(x=[str(r["year"]) for r in unit_rows], y=[r["dti_value"] for r in unit_rows],
                                  mode="lines+markers", name=unit_rows[-1]["unit_name"] or code,
                                  visible=True if code in shown else "legendonly"))
-    return _layout(fig, f"DTI values by year, {level}s", 420, yaxis_title="DTI (0–1)", xaxis={"type": "category"})
+    return _layout(fig, f"DTI values by year, {level}s", 420, yaxis_title="DTI (0–1)",
+                   xaxis={"type": "category", "categoryorder": "category ascending"})
 
 
 def kpi_status(data: PeriodData) -> go.Figure | None:
@@ -168,7 +172,8 @@ def international_ranks(data: PeriodData) -> go.Figure | None:
         fig.add_trace(go.Scatter(x=[str(r["edition"]) for r in index_rows], y=[r["world_rank"] for r in index_rows],
                                  mode="lines+markers", name=index))
     return _layout(fig, "Viet Nam's world rank by edition (lower is better)", 380,
-                   yaxis={"autorange": "reversed", "title": "world rank"}, xaxis={"type": "category"})
+                   yaxis={"autorange": "reversed", "title": "world rank"},
+                   xaxis={"type": "category", "categoryorder": "category ascending"})
 
 
 def task_completion(data: PeriodData) -> go.Figure | None:

@@ -26,7 +26,8 @@ import duckdb
 
 # Column kinds: how the report formats and sorts a column and which number format the workbook sets
 TEXT, INT, SCORE, VALUE, PERCENT, DATE, BOOL, CHANGE = "text", "int", "score", "value", "percent", "date", "bool", "change"
-NUMERIC = (INT, SCORE, VALUE, PERCENT, CHANGE)
+YEAR = "year"  # an integer shown without a thousands separator
+NUMERIC = (INT, YEAR, SCORE, VALUE, PERCENT, CHANGE)
 # The statistical audit (issue 15) will publish a rank interval beside each rank; the ranking
 # tables show these columns when the mart has them, an empty "rank interval" column until then.
 RANK_INTERVAL_COLUMNS = ("rank_interval_low", "rank_interval_high")
@@ -205,14 +206,14 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
         [period.dti_year, month, period.dti_year], "rpt_dti_ranking", dti_note))
     specs.append(TableSpec(
         "dti_history", "DTI values by year",
-        [Column("year", "Year", INT), Column("level", "Level"), Column("unit_code", "Code"),
+        [Column("year", "Year", YEAR), Column("level", "Level"), Column("unit_code", "Code"),
          Column("unit_name", "Unit"), Column("dti_value", "DTI", VALUE)],
         """SELECT year, level, unit_code, unit_name, dti_value_4dp AS dti_value FROM fct_dti_scores
            WHERE period_month IS NULL AND year <= ? ORDER BY level DESC, unit_code, year""",
         [period.dti_year], "fct_dti_scores", "Final (closed-year) values only."))
     kpi_columns = [
         Column("kpi_code", "KPI"), Column("name_vi", "Indicator"), Column("level", "Level"),
-        Column("unit_code", "Unit"), Column("target_year", "Target year", INT), Column("comparator", "Target rule"),
+        Column("unit_code", "Unit"), Column("target_year", "Target year", YEAR), Column("comparator", "Target rule"),
         Column("target_value", "Target", VALUE), Column("latest_value", "Latest", VALUE),
         Column("latest_period", "Latest period"), Column("projection", "Projection", VALUE),
         Column("gap_to_target", "Gap", VALUE), Column("status_code", "Status code"),
@@ -233,7 +234,7 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
         "Every KPI with a target, per ministry and province; the projection is the trend at the target year."))
     specs.append(TableSpec(
         "international", "International comparison",
-        [Column("index_code", "Index"), Column("edition", "Edition", INT), Column("country_code", "Country code"),
+        [Column("index_code", "Index"), Column("edition", "Edition", YEAR), Column("country_code", "Country code"),
          Column("country_name", "Country"), Column("is_home_country", "Viet Nam", BOOL),
          Column("score", "Score", VALUE), Column("world_rank", "World rank", INT), Column("peer_rank", "Peer rank", INT),
          Column("rank_change", "Rank change", VALUE), Column("target_rank", "Target rank", INT),
@@ -329,7 +330,7 @@ def _groups(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
     if "fct_service_index_indicators_monthly" in tables:
         order = [r[0].lower() for r in con.execute(
             "SELECT group_code FROM fct_service_index_indicators_monthly GROUP BY group_code "
-            "ORDER BY min(decision_group_no), min(indicator_order), group_code").fetchall()]
+            "ORDER BY min(indicator_order), group_code").fetchall()]
     if not order:
         order = sorted(c[: -len("_points")] for c in present
                        if re.match(r"^[a-z]+_points$", c) and c not in ("applicable_max_points",))

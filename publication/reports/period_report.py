@@ -29,6 +29,7 @@ from publication.reports.period_data import (
     PERCENT,
     SCORE,
     VALUE,
+    YEAR,
     PeriodData,
     TableSpec,
     load_period,
@@ -60,6 +61,8 @@ def _fmt(value, kind: str) -> str:
         return "=" if value == 0 else (f"▲{value}" if value > 0 else f"▼{-value}")
     if kind == BOOL:
         return "yes" if value else "no"
+    if kind == YEAR:
+        return str(value)
     if kind == INT:
         return f"{int(value):,}" if isinstance(value, int | float) else str(value)
     if kind == SCORE:

@@ -41,6 +41,7 @@
     if (counter) { counter.textContent = shown + " of " + rows.length + " rows"; }
   }
   document.querySelectorAll("table.data").forEach(function (table) {
+    if (!table.tHead || !table.tBodies.length) { return; }  // a key-value table (provenance): nothing to sort
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
       th.addEventListener("click", function () { sortBy(table, th, index); });
     });
