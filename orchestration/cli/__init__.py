@@ -9,6 +9,8 @@ registers its commands; each command calls library functions or runs a Dagster j
     dxmon status                        per-month gate, rows loaded and rejected
     dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
     dxmon ranking --period 2025-Q3      a published 766 ranking (month, quarter, year, YTD; --parent: agencies)
+    dxmon report --month 2025-08        the period report: one self-contained HTML file that opens offline
+    dxmon export --format xlsx|csv --month 2025-08   the period's tables as an Excel workbook or CSV files
     dxmon explain | audit-pack | audit-archive   the auditors' commands
     dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
     dxmon kpi ...                       KPI tracking: report forms, statistics and index files, progress
@@ -28,11 +30,11 @@ import argparse
 import logging
 import sys
 
-from orchestration.cli import audit, demo, dti, kpi, publication, rankings, service_index, tasks
+from orchestration.cli import audit, demo, dti, kpi, publication, rankings, reports, service_index, tasks
 from orchestration.cli.environment import setup_environment
 from orchestration.warehouse_lock import EXIT_BUSY, WRITE, WarehouseBusy, warehouse_lock
 
-COMMAND_MODULES = (service_index, rankings, publication, audit, dti, kpi, tasks, demo)
+COMMAND_MODULES = (service_index, rankings, reports, publication, audit, dti, kpi, tasks, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 # Column kinds: how the report formats and sorts a column and which number format the workbook sets
+# PERCENT: a share 0-1 (shown 12.34 %); a rate the marts publish as 0-100 is a SCORE with "(%)" in its label
 TEXT, INT, SCORE, VALUE, PERCENT, DATE, BOOL, CHANGE = "text", "int", "score", "value", "percent", "date", "bool", "change"
 YEAR = "year"  # an integer shown without a thousands separator
 NUMERIC = (INT, YEAR, SCORE, VALUE, PERCENT, CHANGE)
@@ -248,8 +249,8 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
         [Column("unit_code", "Code"), Column("group_name", "Agency"), Column("assigned_tasks", "Assigned", INT),
          Column("due_tasks", "Due", INT), Column("completed_on_time", "On time", INT),
          Column("completed_late", "Late", INT), Column("in_progress_within_deadline", "In progress", INT),
-         Column("overdue_not_completed", "Overdue", INT), Column("completion_rate_of_due_tasks", "Completed of due %", PERCENT),
-         Column("overdue_share_of_assigned", "Overdue %", PERCENT), Column("key_tasks_overdue", "Key tasks overdue", INT),
+         Column("overdue_not_completed", "Overdue", INT), Column("completion_rate_of_due_tasks", "Completed of due (%)", SCORE),
+         Column("overdue_share_of_assigned", "Overdue of assigned (%)", SCORE), Column("key_tasks_overdue", "Key tasks overdue", INT),
          Column("publication_basis", "Basis")],
         """SELECT unit_code, group_name, assigned_tasks, due_tasks, completed_on_time, completed_late,
                   in_progress_within_deadline, overdue_not_completed, completion_rate_of_due_tasks,
@@ -337,14 +338,12 @@ def _groups(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
     return [g for g in order if f"{g}_points" in present]
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, spec: TableSpec, tables: set[str]) -> None:
+def _check_sources(spec: TableSpec, tables: set[str]) -> None:
     # the tables the query reads (a qualified column after FROM, as in IS NOT DISTINCT FROM r.x, is not one)
     needed = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b(?!\.)", spec.sql)) - {"candidates", "parts"}
     absent = sorted(t for t in needed if t not in tables)
     if absent:
         spec.missing = f"{', '.join(absent)} not published yet"
-        return
-    spec.rows = con.execute(spec.sql, spec.params).fetchall()
 
 
 def resolve_period(con: duckdb.DuckDBPyConnection, month: str, dti_year: int | None = None) -> Period:
@@ -389,24 +388,41 @@ def _provenance(con: duckdb.DuckDBPyConnection, period: Period, tables: set[str]
     return rows
 
 
-def load_period(month: str, dti_year: int | None = None, database: Path | None = None) -> PeriodData:
-    """Every table of the period from the published database (`database`: the published DuckDB
-    file; the platform's published copy by default)."""
-    from publication.audit.pack import audit_packs_dir
+def published_database(database: Path | None = None) -> Path:
     from publication.publish import PUBLISHED_DB_NAME, published_dir
 
     database = Path(database) if database else published_dir() / PUBLISHED_DB_NAME
     if not database.is_file():
         raise FileNotFoundError(f"{database}: nothing published yet; run `dxmon run --month YYYY-MM` first")
+    return database
+
+
+def period_specs(con: duckdb.DuckDBPyConnection, month: str, dti_year: int | None = None
+                 ) -> tuple[Period, list[TableSpec]]:
+    """The period and its tables' specs on an open connection to the published database, each
+    marked `missing` when a mart it reads is not published (rows not fetched)."""
+    period = resolve_period(con, month, dti_year)
+    tables = _tables_of(con)
+    specs = _specs(con, period)
+    for spec in specs:
+        _check_sources(spec, tables)
+    return period, specs
+
+
+def load_period(month: str, dti_year: int | None = None, database: Path | None = None) -> PeriodData:
+    """Every table of the period from the published database (`database`: the published DuckDB
+    file; the platform's published copy by default)."""
+    from publication.audit.pack import audit_packs_dir
+
+    database = published_database(database)
     manifest_path = database.with_name("manifest.json")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     with duckdb.connect(str(database), read_only=True) as con:
-        period = resolve_period(con, month, dti_year)
-        tables = _tables_of(con)
-        specs = _specs(con, period)
+        period, specs = period_specs(con, month, dti_year)
         for spec in specs:
-            _fetch(con, spec, tables)
-        provenance = _provenance(con, period, tables, manifest)
+            if not spec.missing:
+                spec.rows = con.execute(spec.sql, spec.params).fetchall()
+        provenance = _provenance(con, period, _tables_of(con), manifest)
     pack = audit_packs_dir() / period.month
     return PeriodData(period=period, database=database, tables={s.key: s for s in specs}, provenance=provenance,
                       published_at=manifest.get("published_at"), audit_pack=pack if pack.is_dir() else None)
