@@ -94,8 +94,6 @@ def _cell(value, column) -> str:
         classes.append("chg-new" if value is None else "chg-same" if value == 0 else "chg-up" if value > 0 else "chg-down")
         if value is None:
             text = "new"
-    if column.name == "status_name_vi" or column.name == "status_code":
-        pass
     if column.name == "rank_interval" and value is None:
         classes.append("hook")
         text = '<span title="published with the statistical audit (issue 15)">…</span>'
@@ -168,7 +166,7 @@ def _cards(items: list[tuple[str, object]]) -> str:
 def _pack_links(data: PeriodData, out: Path) -> str:
     if data.audit_pack is None:
         return (f'<p class="note">No audit pack for {data.period.month} beside this publication yet '
-                f"(<code>dxmon audit-pack --month {data.period.month}</code> builds it).</p>")
+                f"(<code>dxmon audit-pack --period {data.period.month}</code> builds it).</p>")
     items = []
     for rel, what in PACK_LINKS:
         target = data.audit_pack / rel
