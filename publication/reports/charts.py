@@ -25,6 +25,7 @@ TASK_PARTS = (("completed_on_time", "Completed on time", "#1a7f37"), ("completed
               ("in_progress_within_deadline", "In progress, within deadline", "#7fb2e5"),
               ("overdue_not_completed", "Overdue, not completed", "#c62828"))
 UNIT_COLOURS = qualitative.Dark24  # one colour per unit: its as-reported and back-cast lines share it
+PLURAL = {"province": "provinces", "ministry": "ministries"}
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
@@ -72,7 +73,7 @@ def group_points(data: PeriodData, level: str) -> go.Figure | None:
     for i, group in enumerate(groups):
         fig.add_trace(go.Bar(x=labels, y=[round(r[f"{group}_points"] or 0, 2) for r in rows], name=group.upper(),
                              marker_color=GROUP_COLOURS[i % len(GROUP_COLOURS)]))
-    return _layout(fig, f"Points by group, {level}s, {data.period.month}", 460, barmode="stack",
+    return _layout(fig, f"Points by group, {PLURAL.get(level, level)}, {data.period.month}", 460, barmode="stack",
                    yaxis_title="points", xaxis={"tickangle": -60})
 
 
@@ -106,6 +107,17 @@ def monthly_trends(data: PeriodData, level: str) -> go.Figure | None:
             names[r["unit_code"]] = r["unit_name"] or r["unit_code"]
             if not r["is_backcast"] and r["unit_valid_from"]:
                 starts.add(r["unit_valid_from"])
+    valid_from = {code: max((r["unit_valid_from"] for r in series.get((code, False), []) if r["unit_valid_from"]),
+                            default=None) for code in names}
+    # the back-cast line where it is the only series of today's unit: the months before its
+    # validity and the first month of it (where the two lines join); later months are the same rows
+    for (code, backcast), rows in list(series.items()):
+        if backcast and valid_from.get(code):
+            kept = [r for r in rows if r["period_month"] <= valid_from[code]]
+            if len(kept) > 1:
+                series[(code, backcast)] = kept
+            else:
+                del series[(code, backcast)]
     shown = _extremes(list(current.items()))
     fig = go.Figure()
     colours = {code: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, code in enumerate(sorted(names))}
@@ -120,7 +132,7 @@ def monthly_trends(data: PeriodData, level: str) -> go.Figure | None:
         fig.add_vline(x=start.isoformat(), line_dash="dash", line_color="#888")
         fig.add_annotation(x=start.isoformat(), y=1.02, yref="paper", showarrow=False,
                            text=f"units valid from {start:%Y-%m} (before: back-cast, dotted)", font={"size": 11})
-    return _layout(fig, f"Monthly 766 scores, {level}s (dotted: back-cast to today's units)", 480,
+    return _layout(fig, f"Monthly 766 scores, {PLURAL.get(level, level)} (dotted: back-cast to today's units)", 480,
                    yaxis_title="score", xaxis_title="month")
 
 
@@ -138,7 +150,7 @@ def dti_trends(data: PeriodData, level: str = "province") -> go.Figure | None:
         fig.add_trace(go.Scatter(x=[str(r["year"]) for r in unit_rows], y=[r["dti_value"] for r in unit_rows],
                                  mode="lines+markers", name=unit_rows[-1]["unit_name"] or code,
                                  visible=True if code in shown else "legendonly"))
-    return _layout(fig, f"DTI values by year, {level}s", 420, yaxis_title="DTI (0–1)",
+    return _layout(fig, f"DTI values by year, {PLURAL.get(level, level)}", 420, yaxis_title="DTI (0–1)",
                    xaxis={"type": "category", "categoryorder": "category ascending"})
 
 
@@ -158,6 +170,23 @@ def kpi_status(data: PeriodData) -> go.Figure | None:
                              marker_color=STATUS_COLOURS.get(status, "#444")))
     return _layout(fig, f"KPI targets by status, as of {data.period.kpi_as_of}", 360, barmode="stack",
                    yaxis_title="KPI targets")
+
+
+def kpi_gaps(data: PeriodData) -> go.Figure | None:
+    """How far each national KPI is from its nearest target (the scorecard's gap ÷ |target|)."""
+    rows = [r for r in data["national_scorecard"].dicts() if r["target_order"] == 1 and r["normalised_gap"] is not None]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: (r["normalised_gap"], r["kpi_code"], r["series"] or ""))
+    labels = [f"{r['kpi_code']} {r['series'] or ''} → {r['target_year']}" for r in rows]
+    fig = go.Figure(go.Bar(
+        x=[r["normalised_gap"] for r in rows], y=labels, orientation="h", name="gap ÷ target",
+        marker_color=[STATUS_COLOURS.get(r["status_code"], "#444") for r in rows],
+        customdata=[[r["name_vi"], r["status_name_vi"], r["latest_value"], r["target_value"], r["projection"]] for r in rows],
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}: latest %{customdata[2]}, target %{customdata[3]}, "
+                      "projection %{customdata[4]}<extra></extra>"))
+    return _layout(fig, "National KPIs: gap to the nearest target (colour: status)", 140 + 22 * len(rows),
+                   xaxis={"tickformat": ".0%", "title": "gap ÷ target"}, margin={"l": 200, "r": 20, "t": 50, "b": 50})
 
 
 def international_ranks(data: PeriodData) -> go.Figure | None:

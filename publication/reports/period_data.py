@@ -214,23 +214,28 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
         [period.dti_year], "fct_dti_scores", "Final (closed-year) values only."))
     kpi_columns = [
         Column("kpi_code", "KPI"), Column("name_vi", "Indicator"), Column("level", "Level"),
-        Column("unit_code", "Unit"), Column("target_year", "Target year", YEAR), Column("comparator", "Target rule"),
-        Column("target_value", "Target", VALUE), Column("latest_value", "Latest", VALUE),
-        Column("latest_period", "Latest period"), Column("projection", "Projection", VALUE),
-        Column("gap_to_target", "Gap", VALUE), Column("status_code", "Status code"),
-        Column("status_name_vi", "Status"), Column("projection_note", "Note"),
+        Column("unit_code", "Unit"), Column("series", "Series"), Column("target_year", "Target year", YEAR),
+        Column("comparator", "Target rule"), Column("target_value", "Target", VALUE),
+        Column("latest_value", "Latest", VALUE), Column("latest_period", "Latest period"),
+        Column("projection", "Projection", VALUE), Column("gap_to_target", "Gap", VALUE),
+        Column("status_code", "Status code"), Column("status_name_vi", "Status"),
+        Column("source_document", "Target set by"), Column("projection_note", "Note"),
     ]
-    kpi_select = ("SELECT kpi_code, name_vi, level, unit_code, target_year, comparator, target_value, latest_value, "
-                  "latest_period, projection, gap_to_target, status_code, status_name_vi, projection_note FROM {t} "
-                  "WHERE as_of_date = CAST(? AS DATE) {extra} ORDER BY {order}")
+    kpi_select = ", ".join(c.name for c in kpi_columns)
     specs.append(TableSpec(
-        "national_scorecard", f"National scorecard as of {period.kpi_as_of or '—'}", kpi_columns,
-        kpi_select.format(t="rpt_national_scorecard", extra="", order="target_order, kpi_code, target_year, target_id"),
-        [period.kpi_as_of], "rpt_national_scorecard", "The national KPIs against their targets, most off-track first."))
+        "national_scorecard", f"National scorecard as of {period.kpi_as_of or '—'}",
+        [*kpi_columns, Column("normalised_gap", "Gap ÷ target", PERCENT), Column("target_order", "Target order", INT),
+         Column("off_track_rank", "Off-track rank", INT)],
+        f"""SELECT {kpi_select}, normalised_gap, target_order, off_track_rank FROM rpt_national_scorecard
+            WHERE as_of_date = CAST(? AS DATE)
+            ORDER BY target_order, off_track_rank NULLS LAST, kpi_code, series, target_year, target_id""",
+        [period.kpi_as_of], "rpt_national_scorecard",
+        "The national KPIs against their targets: the nearest targets (target order 1) first, most off-track first; "
+        "a KPI measured by several publishers has a row per series."))
     specs.append(TableSpec(
         "kpi_progress", f"KPI progress against targets as of {period.kpi_as_of or '—'}", kpi_columns,
-        kpi_select.format(t="rpt_kpi_progress", extra="AND target_id IS NOT NULL",
-                          order="status_order DESC, level, unit_code, kpi_code, target_year, target_id"),
+        f"""SELECT {kpi_select} FROM rpt_kpi_progress WHERE as_of_date = CAST(? AS DATE) AND target_id IS NOT NULL
+            ORDER BY status_order DESC, level, unit_code, kpi_code, series, target_year, target_id""",
         [period.kpi_as_of], "rpt_kpi_progress",
         "Every KPI with a target, per ministry and province; the projection is the trend at the target year."))
     specs.append(TableSpec(

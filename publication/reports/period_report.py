@@ -224,7 +224,8 @@ def render(data: PeriodData, out: Path) -> str:
     sections.append(("dti", f"DTI {p.dti_year or ''}", table_html(data["dti_ranking"])))
     sections.append(("kpi", f"KPI progress as of {p.kpi_as_of or '—'}", "\n".join([
         chart(charts.kpi_status, data),
-        table_html(data["national_scorecard"], hide=("status_code",)),
+        chart(charts.kpi_gaps, data),
+        table_html(data["national_scorecard"], hide=("status_code", "target_order")),
         table_html(data["kpi_progress"], hide=("status_code",)),
         chart(charts.international_ranks, data),
         table_html(data["international"]),

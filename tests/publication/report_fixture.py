@@ -176,8 +176,9 @@ def _rows() -> dict[str, list[dict]]:
             ("DG-01", "Tỷ lệ dịch vụ công trực tuyến toàn trình", "province", "01", 100.0, 100.0, "achieved", "Đã đạt", 1),
             ("DG-02", "Tỷ lệ hồ sơ công việc xử lý trên môi trường mạng", "ministry", "BTC", 90.0, 65.5,
              "at_risk", "Có nguy cơ không đạt", 3)]
-    for order, (code, name, level, unit, target, latest, status, status_vi, status_order) in enumerate(kpis):
-        row = {"kpi_code": code, "measure": "value", "level": level, "unit_code": unit, "name_vi": name,
+    for code, name, level, unit, target, latest, status, status_vi, status_order in kpis:
+        row = {"kpi_code": code, "measure": "main", "level": level, "unit_code": unit, "name_vi": name,
+               "series": "platform" if code.startswith("DG") else "GSO", "source_document": "Quyết định 749/QĐ-TTg",
                "target_id": f"T-{code}", "target_year": 2025, "comparator": ">=", "target_value": target,
                "as_of_date": dt.date(2025, 8, 31), "latest_value": latest, "latest_period": "2025-08",
                "projection": latest + 5, "gap_to_target": target - latest, "status_code": status,
@@ -185,7 +186,9 @@ def _rows() -> dict[str, list[dict]]:
                "methodology_version": "kpi_2025", **PROVENANCE}
         out["rpt_kpi_progress"].append(row)
         if level == "national":
-            out["rpt_national_scorecard"].append({**row, "target_order": order + 1})
+            out["rpt_national_scorecard"].append({
+                **row, "target_order": 1, "normalised_gap": round((target - latest) / abs(target), 4),
+                "off_track_rank": 1 if status == "off_track" else None})
     for edition, vn_rank, sg_rank in ((2022, 86.0, 12.0), (2024, 71.0, 3.0)):
         for country, name, home, rank, peer in (("VNM", "Viet Nam", True, vn_rank, 2), ("SGP", "Singapore", False, sg_rank, 1)):
             out["rpt_international_comparison"].append({

@@ -72,6 +72,13 @@ def test_charts_are_drawn_with_points(page):
     # the monthly trend marks the back-cast series (dotted) across the reorganisation
     names = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(p => p.data.map(t => t.name))")
     assert "Thành phố Hà Nội (back-cast)" in names and "Thành phố Hà Nội" in names
+    backcast_months = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(p => p.data)"
+        ".find(t => t.name === 'Thành phố Hà Nội (back-cast)').x")
+    assert backcast_months == ["2025-05-01", "2025-07-01"]  # before the unit existed, joined at its first month
+    titles = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.title.text)")
+    assert "National KPIs: gap to the nearest target (colour: status)" in titles
+    assert "Monthly 766 scores, ministries (dotted: back-cast to today's units)" in titles
 
 
 def test_vietnamese_names_keep_their_diacritics_and_a_formula_stays_text(page):
