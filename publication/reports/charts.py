@@ -1,8 +1,8 @@
 """The period report's charts: plotly figures built from the period's tables (period_data), each
 rendered as a <div> without plotly.js (the page inlines plotly.js once). No chart is drawn by hand.
 
-Lines of many units start with the three best and the three worst of the period visible; the
-others are in the legend (a click shows them)."""
+Lines of many units start with the three best and the three worst of the period visible, first
+in the legend; the others follow in the legend (a click shows them)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def monthly_trends(data: PeriodData, level: str) -> go.Figure | None:
     shown = _extremes(list(current.items()))
     fig = go.Figure()
     colours = {code: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, code in enumerate(sorted(names))}
-    for (code, backcast), rows in sorted(series.items()):
+    # the units shown first: the top of the legend (all a printed page keeps of a long legend)
+    for (code, backcast), rows in sorted(series.items(), key=lambda kv: (kv[0][0] not in shown, kv[0])):
         fig.add_trace(go.Scatter(
             x=[r["period_month"] for r in rows], y=[r["total_score"] for r in rows], mode="lines+markers",
             name=f"{names[code]}{' (back-cast)' if backcast else ''}", legendgroup=code,
@@ -146,7 +147,7 @@ def dti_trends(data: PeriodData, level: str = "province") -> go.Figure | None:
     for r in rows:
         by_unit[r["unit_code"]].append(r)
     fig = go.Figure()
-    for code, unit_rows in sorted(by_unit.items()):
+    for code, unit_rows in sorted(by_unit.items(), key=lambda kv: (kv[0] not in shown, kv[0])):
         fig.add_trace(go.Scatter(x=[str(r["year"]) for r in unit_rows], y=[r["dti_value"] for r in unit_rows],
                                  mode="lines+markers", name=unit_rows[-1]["unit_name"] or code,
                                  visible=True if code in shown else "legendonly"))
