@@ -121,3 +121,16 @@ def test_dxmon_export_command(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "c" / "kpi_progress.csv").is_file()
     assert capsys.readouterr().out.split() == [str(tmp_path / "data" / "exports" / "dxmon-2025-08.xlsx"),
                                                str(tmp_path / "c")]
+
+
+def test_write_demo_outputs_writes_the_report_and_the_workbook_silently(tmp_path, monkeypatch, capsys):
+    from orchestration.cli.reports import write_demo_outputs
+
+    monkeypatch.setenv("DXMON_DATA_DIR", str(tmp_path / "data"))
+    fx.write_published(tmp_path / "data" / "published")
+    report, workbook = write_demo_outputs(fx.MONTH, 2023)
+    assert report == tmp_path / "data" / "reports" / "report-2025-08.html" and report.is_file()
+    assert workbook == tmp_path / "data" / "exports" / "dxmon-2025-08.xlsx"
+    assert openpyxl.load_workbook(workbook).sheetnames[0] == "about"
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
