@@ -30,7 +30,7 @@ def warehouse(tmp_path_factory) -> DbtTestWarehouse:
     with duckdb.connect(str(wh.path)) as con:
         prepare_warehouse(con)
         build_agency_fixture(con)
-    wh.dbt("build", "--select", "+rpt_agency_ranking_monthly")
+    wh.build_output = wh.dbt("build", "--select", "+rpt_agency_ranking_monthly")
     return wh
 
 
@@ -86,6 +86,10 @@ def test_a_district_is_ranked_before_the_reorganisation_and_not_after(warehouse)
                             "where agency_code = '01.H01' and period_month = ?", JULY) is not None
     assert warehouse.scalar("select count(*) from marts.rpt_agency_ranking_monthly "
                             "where agency_level = 'district' and period_month = ?", JULY) == 0
+    # and the build warns (a dbt test of severity warn: the Dagster asset check warns)
+    warned = [line for line in warehouse.build_output.splitlines()
+              if "WARN" in line and "int_service_agencies_by_month_is_level_valid_in_month" in line]
+    assert warned, "no warning for the district's dossiers after 2025-06-30"
 
 
 def test_only_dossier_indicators_are_defined_at_the_grain_and_follow_the_formula(warehouse):
