@@ -3,9 +3,9 @@ Vietnamese names, how many of each a unit has in a month, and the 2025 reorganis
 
 A province has its People's Committee office (UBND), 25 departments (S01..S25) and communes;
 before 2025-07 also districts (H01..H30, 5-30 by population; the district level was abolished on
-2025-07-01) and the old communes (X0001..X0400, 60-400 by population, about 170 on average:
-~10,600 for 63 provinces); from 2025-07 the communes formed by the merger, new units with new
-codes (XM001..XM250, 40-250, about 100 on average: ~3,300 for 34 provinces). A ministry has its
+2025-07-01) and the old communes (X0001..X0400, 60-400 by population, about 160 on average:
+~10,000 for 63 provinces); from 2025-07 the communes formed by the merger, new units with new
+codes (XM001..XM250, 40-250, about 95 on average: ~3,200 for 34 provinces). A ministry has its
 office (BO), 12 departments (CUC01..CUC12) and 63 branch offices (ND<old province code>).
 
 A dossier carried over from June 2025 into July keeps its place: a district's or an old
