@@ -136,6 +136,17 @@ def test_agency_names_and_parents(warehouse):
     assert rows[(JUNE, "BTC.ND01")][1] == "BTC" and rows[(JUNE, "79.S01")][2]
 
 
+def test_rebuilding_july_alone_gives_the_same_marts(warehouse):
+    # an incremental one-month build: names of earlier months come from the recorded registry
+    marts = ("marts.fct_service_index_agency_monthly", "marts.rpt_agency_ranking_monthly")
+    before = {t: warehouse.rows(f"select * from {t} order by all") for t in marts}
+    warehouse.dbt("build", "--select", "int_service_agencies_by_month+",
+                  env={"DXMON_PERIOD_START": "2025-07-01", "DXMON_PERIOD_END": "2025-08-01"})
+    assert {t: warehouse.rows(f"select * from {t} order by all") for t in marts} == before
+    assert warehouse.scalar("select agency_name from marts.fct_service_index_agency_monthly "
+                            "where period_month = ? and agency_code = '01.S02'", JULY) == "Sở Tài chính"
+
+
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("agency_demo")

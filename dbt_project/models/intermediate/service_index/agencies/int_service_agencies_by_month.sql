@@ -7,6 +7,7 @@
 --                                   (parent_unit_valid_from: the start of that unit's version)
 --   agency_name                     the latest non-null handling_agency_name (TenCoQuan) reported
 --                                   for the code, in the month or the latest month before it
+--                                   (months before the window: as this model recorded them)
 --   level validity, rank_group      seed units_agency_levels: a level valid on the month's first
 --                                   day (no district after 2025-06-30)
 --   level_not_ranked_reason         why the agency cannot be ranked whatever its score (null:
@@ -32,7 +33,7 @@ dossiers as (
 
 names_reported as (
 
-    -- the staging view is not windowed: a name reported in an earlier month still names the agency
+    -- the names reported in the window's months (the staging view is not windowed)
     select
         period_month,
         handling_agency_code,
@@ -41,12 +42,12 @@ names_reported as (
         dossier_id
     from {{ ref('stg_dvc_portal__dossiers') }}
     where is_valid
-        and period_month < {{ period_end() }}
+        and {{ in_period_window('period_month') }}
         and trim(handling_agency_name) <> ''
 
 ),
 
-names_by_month as (
+names_in_window as (
 
     select
         period_month,
@@ -62,6 +63,32 @@ names_by_month as (
         from names_reported
     ) as ranked_names
     where name_rank = 1
+
+),
+
+names_by_month as (
+
+    select * from names_in_window
+    {%- if is_incremental() %}
+    union all
+    -- before the window: each agency's latest name as this model recorded it (one row per
+    -- agency, so a month's build does not re-read every earlier month's dossiers)
+    select
+        period_month,
+        handling_agency_code,
+        agency_name
+    from (
+        select
+            period_month,
+            agency_code as handling_agency_code,
+            agency_name,
+            row_number() over (partition by agency_code order by period_month desc) as recorded_rank
+        from {{ this }}
+        where period_month < {{ period_start() }}
+            and agency_name is not null
+    ) as recorded
+    where recorded_rank = 1
+    {%- endif %}
 
 ),
 
