@@ -20,7 +20,12 @@
 --                        2025-07-01 is a new unit, so its agencies' July 2025 ranks have no
 --                        previous one (ranks within a different parent are not comparable)
 --   rank_change          previous_rank - rank (positive = moved up)
---   band                 from the band seed (configuration, not law)
+--   score_percent_of_applicable  total_score / applicable_max_points x 100: at this grain only
+--                        the dossier-based indicators are defined (at most 70 of the 100 points),
+--                        so the band (the band seed, configuration, not law, written for 100
+--                        points) is read on this share, never on the raw total; the rank stays on
+--                        the total, as for the ranked units (an indicator not applicable to one
+--                        agency is not rescaled away)
 -- The previous month is read from the fact even outside the window, so a one-month backfill
 -- still finds previous ranks.
 with
@@ -54,6 +59,10 @@ ranked as (
         parent_unit_valid_from,
         methodology_version,
         total_score,
+        case
+            when applicable_max_points > 0
+                then round(100 * total_score_unrounded / applicable_max_points, 2)
+        end as score_percent_of_applicable,
         rank() over (
             partition by period_month, parent_unit_code, rank_group
             order by total_score desc
@@ -91,6 +100,7 @@ final as (
         with_previous.parent_unit_name,
         with_previous.parent_unit_level,
         with_previous.total_score,
+        with_previous.score_percent_of_applicable,
         with_previous.agency_rank as rank,
         with_previous.ranked_agency_count,
         with_previous.previous_rank,
@@ -101,8 +111,11 @@ final as (
         with_previous.methodology_version
     from with_previous
     left join bands
-        on with_previous.total_score >= bands.min_score
-        and (bands.max_score_exclusive is null or with_previous.total_score < bands.max_score_exclusive)
+        on with_previous.score_percent_of_applicable >= bands.min_score
+        and (
+            bands.max_score_exclusive is null
+            or with_previous.score_percent_of_applicable < bands.max_score_exclusive
+        )
 
 )
 
