@@ -14,7 +14,12 @@ export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test test-slow test-all lint dev bench bench-100m clean
+.PHONY: setup browser run test test-slow test-all lint dev bench bench-100m clean
+
+# Debian's Chromium for the headless-browser tests (tests/browser.py: Data Docs and reports opened
+# offline). Installed by apt when missing (as root: CI runs as root); Playwright's own browser
+# download is not used.
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -23,9 +28,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) browser
 	@mkdir -p $(DAGSTER_HOME) && cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 	$(BIN)/dxmon prepare
+	$(BIN)/python -m expectations.data_docs_offline
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM)"; else \
+	  echo "chromium: $(CHROMIUM) missing; installing Debian's chromium package (apt-get update; apt-get install -y --no-install-recommends chromium)"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to install chromium (or run: sudo apt-get install chromium)"; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	fi
 
 run: setup
 	$(BIN)/dxmon demo run

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import duckdb
 import pandas as pd
@@ -21,6 +22,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx  # noqa: E402
 
+from expectations.data_docs_offline import DataDocsAssetsError, make_site_offline  # noqa: E402
 from expectations.row_rules import UNIT_ATTRIBUTION_TABLE, apply_cross_row_rules  # noqa: E402
 from expectations.suites import SAMPLE_ROWS, SuiteSpec, all_suites  # noqa: E402
 from expectations.validation_history import record_gx_samples  # noqa: E402
@@ -266,11 +268,26 @@ def docs_page_urls(context, result_ids: dict) -> dict[str, str]:
 
 
 def build_data_docs(context, result_ids: dict) -> tuple[str | None, dict[str, str]]:
-    """Build the Data Docs site once, then look each result's page up (not built again):
-    (the site's index URL, suite name -> its validation result page)."""
+    """Build the Data Docs site once, make it render offline (its CDN styles and scripts pointed
+    at local copies: expectations/data_docs_offline.py), then look each result's page up (not
+    built again): (the site's index URL, suite name -> its validation result page)."""
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
-    return (sites[0]["site_url"] if sites else None), docs_page_urls(context, result_ids)
+    index = sites[0]["site_url"] if sites else None
+    offline_data_docs(index)
+    return index, docs_page_urls(context, result_ids)
+
+
+def offline_data_docs(index_url: str | None) -> None:
+    """The local site of `index_url` (a file:// URL) made to render offline; a failure is logged,
+    never raised: the validation's results stand without the site's styles."""
+    if not index_url or not index_url.startswith("file:"):
+        return
+    site = Path(unquote(urlparse(index_url).path)).parent
+    try:
+        make_site_offline(site)
+    except (DataDocsAssetsError, OSError) as exc:
+        log.warning("Data Docs at %s still load their styles and scripts from CDNs: %s", site, exc)
 
 
 def profile_for(con, spec: SuiteSpec, month: str) -> pd.DataFrame:
