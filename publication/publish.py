@@ -18,6 +18,12 @@ fails differently), so nobody overrides checks they have not seen. Published mon
 the rankings, and the provenance of every row: methodology version, run id, code version and
 the hash of the period's inputs (publication/audit/provenance.py).
 
+The service index over quarters, years and year to date (docs/service_index_periods.md) follows
+the gate `period`: each row carries its publication_basis, computed in dbt from its months (a
+period with a withheld month is withheld); publication drops the withheld rows and adds the
+run_id and code_version of the latest covered month's build and an input_hash over the covered
+months' input hashes (`period_provenance`).
+
 The DTI is gated by year the same way: `meta.dti_year_status` (expectations/dti_validation.py)
 says whether the reports that currently count pass their blocking checks; a year that does not
 (or was never validated) is withheld from the DTI's score marts (ranking, scores, main-indicator
@@ -52,7 +58,7 @@ from publication.audit.provenance import (
     current_user,
     hash_of_hashes,
 )
-from publication.published_marts import DTI_YEAR, MONTH, ROW, published_marts
+from publication.published_marts import DTI_YEAR, MONTH, PERIOD, ROW, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
 # the DTI's year, None = not gated: reference data and quality reports, which say why a period
@@ -247,6 +253,38 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
                     [hash_of_hashes(hashes), month])
 
 
+def period_provenance(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
+    """TEMP table period_provenance: per distinct months_covered of a period-gated mart
+    ('YYYY-MM,YYYY-MM'), the run and code version of the latest covered month's build and the
+    hash of the covered months' input hashes, in month order (hash_of_hashes). Reads
+    publication_periods (_publication_periods), so run that first."""
+    by_month = {r[0]: r[1:] for r in con.execute(
+        "SELECT strftime(period_month, '%Y-%m'), run_id, code_version, input_hash FROM publication_periods").fetchall()}
+    rows = []
+    for (covered,) in con.execute(f"SELECT DISTINCT months_covered FROM {qualified} WHERE months_covered <> ''").fetchall():
+        months = [m for m in covered.split(",") if m in by_month]
+        if not months:
+            continue
+        latest = max(months)
+        rows.append((covered, by_month[latest][0], by_month[latest][1],
+                     hash_of_hashes([by_month[m][2] for m in months if by_month[m][2]])))
+    con.execute("CREATE OR REPLACE TEMP TABLE period_provenance (months_covered VARCHAR, run_id VARCHAR, "
+                "code_version VARCHAR, input_hash VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO period_provenance VALUES (?, ?, ?, ?)", rows)
+
+
+def period_gated_select(con: duckdb.DuckDBPyConnection, qualified: str) -> str:
+    """The SELECT publishing a period-gated mart: its rows not withheld, with the provenance of
+    their covered months (period_provenance, created here)."""
+    period_provenance(con, qualified)
+    present = set(_columns(con, qualified))
+    extra = [f"v.{c}" for c in PROVENANCE_COLUMNS if c not in present and c != "methodology_version"]
+    return (f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m "
+            "LEFT JOIN period_provenance v ON v.months_covered = m.months_covered "
+            "WHERE m.publication_basis <> 'withheld'")
+
+
 def reference_input_hash() -> str:
     """sha256 over the seed files (units, methodology, calendar) that unperiodic marts come from."""
     seeds = PROJECT_ROOT / "dbt_project" / "seeds"
@@ -315,6 +353,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                              "LEFT JOIN dti_publication_contexts c ON c.year = m.year " \
                              "AND c.period_month IS NOT DISTINCT FROM m.period_month " \
                              "WHERE y.publication_basis <> 'withheld'"
+                elif gate == PERIOD:
+                    select = period_gated_select(con, qualified)
                 elif gate == ROW:
                     # every row carries its publication_basis (meta.publication_gate, read by dbt);
                     # the run, code version and input hash are the latest build of its index's
