@@ -9,7 +9,7 @@ month except the carry-over):
   May   10 dossiers, 2 on time, 8 late           + the carry-over, open at May's end (past due: late)
   June   4 dossiers, 3 on time, 1 late           + the carry-over, processed 5 June after its due date
   Q2 (each dossier once, the carry-over at its June state): 17 handled, 7 on time (2.1 = 7/17);
-  the months' sums would count the carry-over three times: 18 handled, 8 on time.
+  the months' sums count the carry-over three times: 19 handled (3 + 11 + 5), 8 on time.
 Gate: 2025-04, 06, 07 pass; 2025-05 fails and is overridden; 2025-08 fails (withheld)."""
 
 from __future__ import annotations
