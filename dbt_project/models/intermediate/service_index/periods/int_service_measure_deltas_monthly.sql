@@ -77,7 +77,8 @@ dossier_rows as (
             ({{ service_dossier_period_flag('is_received_in_period', 'period_start_at') }}) <> is_received_in_period
             or ({{ service_dossier_period_flag('is_handled_in_period', 'period_start_at') }}) <> is_handled_in_period
             or ({{ service_dossier_period_flag('is_finished_in_period', 'period_start_at') }}) <> is_finished_in_period
-            or ({{ service_dossier_period_flag('processing_days', 'period_start_at') }}) is distinct from processing_days
+            or ({{ service_dossier_period_flag('processing_days', 'period_start_at') }})
+            is distinct from processing_days
         ) then 1 else 0 end as month_rule_mismatch,
         is_synced_to_portal,
         is_on_time,

@@ -117,7 +117,8 @@ backcast as (
         unit_attribution.backcast_unit_code as unit_code,
         as_reported.unit_level,
         {%- for measure in additive %}
-        {{ service_measure_rollup(measure, 'as_reported.' ~ measure.code) }} as {{ measure.code }}{{ ',' if not loop.last }}
+        {{ service_measure_rollup(measure, 'as_reported.' ~ measure.code) }}
+            as {{ measure.code }}{{ ',' if not loop.last }}
         {%- endfor %}
     from as_reported
     inner join periods

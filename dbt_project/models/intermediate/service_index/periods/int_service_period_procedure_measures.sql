@@ -68,7 +68,7 @@ monthly_dossier_counts as (
 
     -- dossiers received per month, reported code and procedure (each dossier is received in one
     -- month, so the months' counts add up to the period's)
-    {{ dossier_counts_by_procedure('monthly_dossiers') }}
+    {{ dossier_counts_by_procedure('monthly_dossiers') -}}
 
 ),
 
@@ -110,8 +110,8 @@ period_rows as (
             partition by periods.period, unit_attribution.unit_code, procedures.procedure_code
             order by
                 procedures.period_month desc,
-                case when procedures.reported_unit_code = unit_attribution.unit_code then 0 else 1 end,
-                procedures.reported_unit_code
+                case when procedures.reported_unit_code = unit_attribution.unit_code then 0 else 1 end asc,
+                procedures.reported_unit_code asc
         ) as latest_rank
     from periods
     inner join procedures

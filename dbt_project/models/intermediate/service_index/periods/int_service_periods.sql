@@ -119,7 +119,8 @@ final as (
         {{ service_previous_period_end('period_kind', 'period_end_month') }} as previous_period_end_month,
         case
             when {{ service_previous_period_end('period_kind', 'period_end_month') }} is not null
-                then {{ service_period_key('period_kind', service_previous_period_end('period_kind', 'period_end_month')) }}
+                then {{ service_period_key(
+                    'period_kind', service_previous_period_end('period_kind', 'period_end_month')) }}
         end as previous_period
     from summarised
 
