@@ -15,7 +15,9 @@
 -- every month without quadratic cost). Exact: counts are integers, `summed` deltas DECIMAL
 -- (macros/types.sql) until int_service_measures_period makes them doubles.
 -- Incremental by month (the folder's config): the window's months are rebuilt, reading the earlier
--- months of their buckets for the previous rows. A month's deltas depend on the entities' earlier
+-- rows of the same year of the entities in the window (their previous rows in the buckets; a
+-- previous row is usually the month before, but a month missing from an entity's extracts must
+-- not break the count, so the whole year is searched). A month's deltas depend on the entities' earlier
 -- rows: when a month is re-delivered, rebuild from it to the end of its year (as the later months'
 -- own rows, which read its status history, need anyway).
 {%- set additive = service_measure_definitions() | rejectattr('derived') | list %}
@@ -27,8 +29,17 @@ with
 
 dossiers as (
 
+    -- the window's rows, and the earlier rows of the same year of the dossiers in the window
+    -- (their previous rows in the buckets)
     select * from {{ ref('int_dossiers_timed') }}
     where period_month >= {{ read_from }} and period_month < {{ period_end() }}
+        and (
+            {{ in_period_window('period_month') }}
+            or dossier_id in (
+                select windowed.dossier_id from {{ ref('int_dossiers_timed') }} as windowed
+                where {{ in_period_window('windowed.period_month') }}
+            )
+        )
 
 ),
 
@@ -36,6 +47,13 @@ complaints as (
 
     select * from {{ ref('int_complaints_timed') }}
     where period_month >= {{ read_from }} and period_month < {{ period_end() }}
+        and (
+            {{ in_period_window('period_month') }}
+            or complaint_id in (
+                select windowed.complaint_id from {{ ref('int_complaints_timed') }} as windowed
+                where {{ in_period_window('windowed.period_month') }}
+            )
+        )
 
 ),
 
