@@ -3,11 +3,10 @@
     A period's measure counts each entity once (dossier_id; unit and procedure_code; complaint_id):
     the measure's predicate (macros/service_measures.sql) on the entity's LATEST row in the period
     (its state at the period's end), with the "in period" event flags re-evaluated against the
-    PERIOD's start instead of the month's. These macros are those re-evaluated flags, written
-    once; the month's own definitions are in int_dossiers_timed.sql (final CTE),
-    int_complaints_timed.sql (final CTE) and int_procedures_assessed.sql (final CTE): with the
-    month's start as `period_start_at` they give the month's flags (data test on
-    int_service_measure_deltas_monthly: the first month of a quarter). Change one, change both. -#}
+    PERIOD's start instead of the month's. These macros are those flags, written once: the month
+    models call them with the month's start (int_dossiers_timed, int_complaints_timed,
+    int_procedures_assessed, final CTE), the period models with the period's (a data test on
+    int_service_measure_deltas_monthly checks that both agree in a bucket's first month). -#}
 
 {#- Dossier event flags against `period_start_at` (a timestamp column) on a row of
     int_dossiers_timed (the row's own month end is its period_end_at): received in
@@ -60,23 +59,36 @@
 
 {#- Procedure event flags against `period_start` (a date column) on a row of
     int_procedures_assessed judged at `period_last_date` (the row's month's last day). -#}
-{% macro service_procedure_period_flags(period_start, period_last_date) -%}
+{% macro service_procedure_period_flag(flag, period_start, period_last_date) -%}
+    {%- if flag == 'is_announced_in_period' -%}
         coalesce(announced_on >= {{ period_start }} and announced_on <= {{ period_last_date }}, false)
-            as is_announced_in_period,
+    {%- elif flag == 'is_published_in_period' -%}
         coalesce(published_on >= {{ period_start }} and published_on <= {{ period_last_date }}, false)
-            as is_published_in_period,
+    {%- elif flag == 'is_publication_overdue_in_period' -%}
         coalesce(
             (published_on is null or published_on > {{ period_last_date }})
             and publication_deadline_on >= {{ period_start }}
             and publication_deadline_on <= {{ period_last_date }},
             false
-        ) as is_publication_overdue_in_period,
+        )
+    {%- elif flag == 'is_published_on_time' -%}
         coalesce(
             published_on >= {{ period_start }} and published_on <= {{ period_last_date }}
             and publication_working_days <= publication_allowed_working_days,
             false
-        ) as is_published_on_time,
-        coalesce(published_on <= {{ period_last_date }}, false) as is_published
+        )
+    {%- elif flag == 'is_published' -%}
+        coalesce(published_on <= {{ period_last_date }}, false)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('service_procedure_period_flag: unknown flag ' ~ flag) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro service_procedure_period_flags(period_start, period_last_date) -%}
+    {%- for flag in ['is_announced_in_period', 'is_published_in_period', 'is_publication_overdue_in_period',
+                     'is_published_on_time', 'is_published'] %}
+        {{ service_procedure_period_flag(flag, period_start, period_last_date) }} as {{ flag }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- The periods of one invocation: those overlapping the window [period_start(), period_end()). -#}
