@@ -255,34 +255,40 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
 
 def period_provenance(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
     """TEMP table period_provenance: per distinct months_covered of a period-gated mart
-    ('YYYY-MM,YYYY-MM'), the run and code version of the latest covered month's build and the
-    hash of the covered months' input hashes, in month order (hash_of_hashes). Reads
-    publication_periods (_publication_periods), so run that first."""
+    ('YYYY-MM,YYYY-MM'), the run and code version of the latest covered month's build, the hash of
+    the covered months' input hashes in month order (hash_of_hashes), and whether a covered month
+    is withheld NOW (its checks changed since dbt computed the row's basis: the row is not
+    published until the next build says so). Reads publication_periods (_publication_periods)."""
     by_month = {r[0]: r[1:] for r in con.execute(
-        "SELECT strftime(period_month, '%Y-%m'), run_id, code_version, input_hash FROM publication_periods").fetchall()}
+        "SELECT strftime(period_month, '%Y-%m'), run_id, code_version, input_hash, publication_basis "
+        "FROM publication_periods").fetchall()}
     rows = []
     for (covered,) in con.execute(f"SELECT DISTINCT months_covered FROM {qualified} WHERE months_covered <> ''").fetchall():
-        months = [m for m in covered.split(",") if m in by_month]
-        if not months:
+        months = covered.split(",")
+        known = [m for m in months if m in by_month]
+        withheld_now = len(known) < len(months) or any(by_month[m][3] == "withheld" for m in known)
+        if not known:
+            rows.append((covered, None, None, None, True))
             continue
-        latest = max(months)
+        latest = max(known)
         rows.append((covered, by_month[latest][0], by_month[latest][1],
-                     hash_of_hashes([by_month[m][2] for m in months if by_month[m][2]])))
+                     hash_of_hashes([by_month[m][2] for m in known if by_month[m][2]]), withheld_now))
     con.execute("CREATE OR REPLACE TEMP TABLE period_provenance (months_covered VARCHAR, run_id VARCHAR, "
-                "code_version VARCHAR, input_hash VARCHAR)")
+                "code_version VARCHAR, input_hash VARCHAR, has_withheld_month BOOLEAN)")
     if rows:
-        con.executemany("INSERT INTO period_provenance VALUES (?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO period_provenance VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def period_gated_select(con: duckdb.DuckDBPyConnection, qualified: str) -> str:
-    """The SELECT publishing a period-gated mart: its rows not withheld, with the provenance of
-    their covered months (period_provenance, created here)."""
+    """The SELECT publishing a period-gated mart: its rows not withheld (by their publication_basis,
+    and none of whose covered months is withheld now), with the provenance of their covered months
+    (period_provenance, created here)."""
     period_provenance(con, qualified)
     present = set(_columns(con, qualified))
     extra = [f"v.{c}" for c in PROVENANCE_COLUMNS if c not in present and c != "methodology_version"]
     return (f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m "
             "LEFT JOIN period_provenance v ON v.months_covered = m.months_covered "
-            "WHERE m.publication_basis <> 'withheld'")
+            "WHERE m.publication_basis <> 'withheld' AND NOT coalesce(v.has_withheld_month, false)")
 
 
 def reference_input_hash() -> str:

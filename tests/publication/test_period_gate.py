@@ -76,3 +76,16 @@ def test_publication_drops_the_withheld_periods_and_adds_the_covered_months_prov
         # the mart's own columns pass through (methodology_version is not replaced)
         assert con.execute("SELECT DISTINCT methodology_version FROM fct_service_index_period").fetchall() == [("766_2022",)]
     assert (tmp_path / "published" / "fct_service_index_period.parquet").exists()
+
+
+def test_a_month_withheld_after_the_build_withholds_its_periods_at_publication(definitions, tmp_path):
+    """The basis is computed in dbt; a covered month that fails its checks since (re-validated,
+    its override no longer covering the failures) keeps the period's rows out until the next build."""
+    warehouse = tmp_path / "dxmon.duckdb"
+    _warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE meta.period_status SET is_publishable = false, blocking_failures = 'x: failed' "
+                    "WHERE period_month = '2025-06-01'")
+    result = publish(warehouse=warehouse, target=tmp_path / "published", run_id="publish-run")
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        assert con.execute("SELECT period FROM fct_service_index_period").fetchall() == [("2025-04-YTD",)]
