@@ -153,5 +153,12 @@ def test_a_quarter_ranks_the_units_valid_at_its_end(warehouse):
 
 
 def test_rebuilding_one_month_gives_identical_period_rows(warehouse):
+    # rows of the periods overlapping 2025-07 (2025-Q3, the years to date through 07 and 08, the
+    # year) go stale or missing; the rebuild of July alone must restore them from every month of
+    # their spans, and leave the other periods as they were
+    warehouse.execute("delete from marts.fct_service_index_period where period in ('2025-Q3', '2025')")
+    warehouse.execute("update marts.rpt_service_ranking_period set rank = 99 where period = '2025-07-YTD'")
+    warehouse.execute("delete from intermediate.int_service_measure_deltas_monthly where period_month = '2025-07-01'")
+    assert snapshot(warehouse) != warehouse.first_build
     warehouse.dbt("build", *SELECT, env={"DXMON_PERIOD_START": "2025-07-01", "DXMON_PERIOD_END": "2025-08-01"})
     assert snapshot(warehouse) == warehouse.first_build
