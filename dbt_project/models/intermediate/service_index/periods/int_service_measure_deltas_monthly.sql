@@ -24,6 +24,9 @@
 {%- set dossier_measures = additive | selectattr('entity', 'equalto', 'dossier') | list %}
 {%- set complaint_measures = additive | selectattr('entity', 'equalto', 'complaint') | list %}
 {%- set entity_measures = {'dossier': dossier_measures, 'complaint': complaint_measures} %}
+{#- the entity's rows in its bucket, in month order (the reported code breaks a tie: a total order) #}
+{%- set entity_bucket = 'partition by bucket_kind, bucket_start_month, entity_id'
+                       ~ ' order by period_month, reported_unit_code' %}
 {%- set read_from = 'cast(' ~ dbt.date_trunc('year', period_start()) ~ ' as date)' %}
 with
 
@@ -189,12 +192,11 @@ complaint_rows_flagged as (
 
     select
         {{ entity }}_contributions.*,
-        lag(reported_unit_code) over entity_bucket as previous_reported_unit_code,
+        lag(reported_unit_code) over ({{ entity_bucket }}) as previous_reported_unit_code,
         {%- for measure in entity_measures[entity] %}
-        lag({{ measure.code }}) over entity_bucket as previous_{{ measure.code }}{{ ',' if not loop.last }}
+        lag({{ measure.code }}) over ({{ entity_bucket }}) as previous_{{ measure.code }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ entity }}_contributions
-    window entity_bucket as (partition by bucket_kind, bucket_start_month, entity_id order by period_month)
 
 ),
 
