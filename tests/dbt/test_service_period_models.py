@@ -162,3 +162,23 @@ def test_rebuilding_one_month_gives_identical_period_rows(warehouse):
     assert snapshot(warehouse) != warehouse.first_build
     warehouse.dbt("build", *SELECT, env={"DXMON_PERIOD_START": "2025-07-01", "DXMON_PERIOD_END": "2025-08-01"})
     assert snapshot(warehouse) == warehouse.first_build
+
+
+def test_a_procedure_counts_once_in_a_period_even_across_the_merger(warehouse):
+    def measure(period, unit, code):
+        return warehouse.scalar("select measure_value from intermediate.int_service_measures_period where period = ? "
+                                "and unit_code = ? and measure_code = ? and unit_basis = 'as_reported_period'",
+                                period, unit, code)
+
+    # P1 and P2 are in every month's catalogue, announced again each month (period_fixture.py):
+    # the months count them three times in the quarter, the quarter once, on their June rows
+    months = warehouse.scalar("select sum(i1_1_denominator) from marts.fct_service_index_monthly where unit_code = '01' "
+                              "and not is_backcast and period_month between '2025-04-01' and '2025-06-01'")
+    assert months == 6
+    assert measure("2025-Q2", "01", "procedures_announced") == measure("2025-Q2", "01", "procedures_in_catalogue") == 2
+    # 10's catalogue (P1, P2 until June) and 15's (P1, P2) fold into the merged 15 from July: the
+    # same two procedures once, the successor's latest rows
+    assert measure("2025-07-YTD", "15", "procedures_in_catalogue") == 2
+    assert measure("2025-06-YTD", "10", "procedures_in_catalogue") == 2
+    # one dossier procedure (P1) received online dossiers in the period: 3.2 counts it once
+    assert measure("2025-Q2", "01", "procedures_online_with_online_dossiers") == 1
