@@ -5,9 +5,9 @@
 -- year to date through M = the year bucket's deltas of the months <= M, a year = all of them.
 -- Each entity (dossier_id, complaint_id) counts once per period, judged on its LATEST row in it:
 --   contribution = the measure's predicate on the row, with the "in period" event flags
---                  re-evaluated against the BUCKET's start (macros/service_periods.sql; the
---                  month's own flags, int_dossiers_timed / int_complaints_timed, are the same rule
---                  with the month's start), 1/0, or the processing days of a `summed` measure
+--                  re-evaluated against the BUCKET's start (macros/service_periods.sql, the
+--                  macros the month models call with the month's start), 1/0, or the processing
+--                  days of a `summed` measure
 --   delta        = +contribution on the row's reported unit code, and -contribution of the same
 --                  entity's previous row in the bucket on THAT row's code (lag over the bucket)
 -- Summed over months <= M the deltas telescope to the contribution of each entity's latest row
@@ -17,9 +17,9 @@
 -- Incremental by month (the folder's config): the window's months are rebuilt, reading the earlier
 -- rows of the same year of the entities in the window (their previous rows in the buckets; a
 -- previous row is usually the month before, but a month missing from an entity's extracts must
--- not break the count, so the whole year is searched). A month's deltas depend on the entities' earlier
--- rows: when a month is re-delivered, rebuild from it to the end of its year (as the later months'
--- own rows, which read its status history, need anyway).
+-- not break the count, so the whole year is searched). A month's deltas depend on the entities'
+-- earlier rows: when a month is re-delivered, rebuild from it to the end of its year (as the later
+-- months' own rows, which read its status history, need anyway).
 {%- set additive = service_measure_definitions() | rejectattr('derived') | list %}
 {%- set dossier_measures = additive | selectattr('entity', 'equalto', 'dossier') | list %}
 {%- set complaint_measures = additive | selectattr('entity', 'equalto', 'complaint') | list %}
