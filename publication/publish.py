@@ -93,6 +93,8 @@ class PublicationResult:
     dti_published_years: list[int] = field(default_factory=list)
     dti_withheld_years: dict[str, str] = field(default_factory=dict)   # year -> why
     dti_overridden_years: dict[str, dict] = field(default_factory=dict)
+    published_periods: list[str] = field(default_factory=list)  # the service index's quarters, years, years to date
+    withheld_periods: dict[str, str] = field(default_factory=dict)  # period -> its withheld months
 
 
 # the gate of each index whose marts are gated row by row: (status table, the command that validates a period)
@@ -402,6 +404,18 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                     "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM published.main.rpt_service_ranking_monthly ORDER BY 1"
                 ).fetchall()
             ] if table_exists(con, "marts.rpt_service_ranking_monthly") else []
+            published_periods, withheld_periods = [], {}
+            if table_exists(con, "marts.fct_service_index_period"):
+                published_periods = [r[0] for r in con.execute(
+                    "SELECT DISTINCT period FROM published.main.fct_service_index_period ORDER BY 1").fetchall()]
+                # period -> its withheld months (those withheld since the build when its row had none)
+                now_withheld = {r[0] for r in con.execute("SELECT strftime(period_month, '%Y-%m') FROM publication_periods "
+                                                          "WHERE publication_basis = 'withheld'").fetchall()}
+                withheld_periods = {period: withheld or ",".join(m for m in covered.split(",") if m in now_withheld)
+                                    for period, withheld, covered in con.execute(
+                    "SELECT DISTINCT period, months_withheld, months_covered FROM marts.fct_service_index_period "
+                    "WHERE period NOT IN (SELECT period FROM published.main.fct_service_index_period) ORDER BY 1"
+                ).fetchall()}
             con.execute("DETACH published")
         manifest = {
             "published_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -413,6 +427,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             "dti_published_years": dti_published_years,
             "dti_withheld_years": dti_withheld,
             "dti_overridden_years": dti_overridden,
+            "published_periods": published_periods,
+            "withheld_periods": withheld_periods,
             "files": {p.name: sha256_of(p) for p in [staged_db, *parquet_files]},
         }
         final_files = []
@@ -435,6 +451,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
         dti_published_years=dti_published_years,
         dti_withheld_years=dti_withheld,
         dti_overridden_years=dti_overridden,
+        published_periods=published_periods,
+        withheld_periods=withheld_periods,
     )
 
 

@@ -8,6 +8,7 @@ the monthly marts publication requires are present (one row each)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 
@@ -76,6 +77,11 @@ def test_publication_drops_the_withheld_periods_and_adds_the_covered_months_prov
         # the mart's own columns pass through (methodology_version is not replaced)
         assert con.execute("SELECT DISTINCT methodology_version FROM fct_service_index_period").fetchall() == [("766_2022",)]
     assert (tmp_path / "published" / "fct_service_index_period.parquet").exists()
+    # the manifest says which periods were published and which withheld, with their withheld months
+    assert (result.published_periods, result.withheld_periods) == (
+        ["2025-04-YTD", "2025-Q2"], {"2025": "2025-08", "2025-Q3": "2025-08"})
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert manifest["withheld_periods"] == result.withheld_periods
 
 
 def test_a_month_withheld_after_the_build_withholds_its_periods_at_publication(definitions, tmp_path):
@@ -89,3 +95,5 @@ def test_a_month_withheld_after_the_build_withholds_its_periods_at_publication(d
     result = publish(warehouse=warehouse, target=tmp_path / "published", run_id="publish-run")
     with duckdb.connect(str(result.database), read_only=True) as con:
         assert con.execute("SELECT period FROM fct_service_index_period").fetchall() == [("2025-04-YTD",)]
+    # withheld at publication although its row says 'override': its month 2025-06 is withheld now
+    assert result.withheld_periods["2025-Q2"] == "2025-06"
