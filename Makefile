@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP) browser
 	@mkdir -p $(DAGSTER_HOME) && cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 	$(BIN)/dxmon prepare
+	$(BIN)/python -m expectations.data_docs_offline
 
 browser:
 	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM)"; else \

@@ -51,6 +51,7 @@ URL = re.compile(r"""https?://[^\s"'()<>]+""")
 TAG = re.compile(r"<(?:script|link|img)\b[^>]*>", re.IGNORECASE)
 ATTR_URL = re.compile(r"""\b(src|href)\s*=\s*(["'])(https?://[^"']+)\2""", re.IGNORECASE)
 INTEGRITY = re.compile(r"""\s+integrity\s*=\s*(["'])([^"']*)\1""", re.IGNORECASE)
+STATIC_LINK = re.compile(r"""\b(src|href)\s*=\s*(["'])((?:\./|(?:\.\./)+)static/[^"']+)\2""")
 CROSSORIGIN = re.compile(r"""\s+crossorigin(?:\s*=\s*(["'])[^"']*\1)?""", re.IGNORECASE)
 
 
@@ -222,7 +223,21 @@ def rewrite_page(html: str, page: Path, site: Path) -> tuple[str, int, list[str]
         replaced += 1
         return tag
 
+    def fix_static(match: re.Match) -> str:
+        # GX links its own static files (the favicon) from a validation page one level short
+        # (../../../static/ from four folders down): point it at the site's static/ when it misses
+        nonlocal replaced
+        link = match.group(3)
+        if (page_dir / link).exists():
+            return match.group(0)
+        target = Path(link[link.index("static/"):])
+        if not (site / target).exists():
+            return match.group(0)
+        replaced += 1
+        return f"{match.group(1)}={match.group(2)}{relative(target)}{match.group(2)}"
+
     html = TAG.sub(fix_tag, html)
+    html = STATIC_LINK.sub(fix_static, html)
 
     def fix_url(match: re.Match) -> str:  # CSS url(...) in inline styles, and the like
         nonlocal replaced

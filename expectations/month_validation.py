@@ -26,7 +26,7 @@ from expectations.data_docs_offline import DataDocsAssetsError, make_site_offlin
 from expectations.row_rules import UNIT_ATTRIBUTION_TABLE, apply_cross_row_rules  # noqa: E402
 from expectations.suites import SAMPLE_ROWS, SuiteSpec, all_suites  # noqa: E402
 from expectations.validation_history import record_gx_samples  # noqa: E402
-from ingestion.core.extract_contract import EXTRACT_KINDS  # noqa: E402
+from ingestion.core.extract_contract import EXTRACT_KINDS, PROVENANCE_COLUMNS  # noqa: E402
 from ingestion.core.schema import prepare_warehouse  # noqa: E402
 from ingestion.core.warehouse import data_dir  # noqa: E402
 
@@ -86,8 +86,12 @@ class MonthValidation:
 # Profiles: small frames DuckDB computes from the month's rows.
 
 def valid_rows_sample(con, kind_name: str, month: str) -> pd.DataFrame:
+    # the contract's column order, not the table's: a column added by a migration
+    # (ingestion/core/schema.py MIGRATIONS) sits last in a warehouse created before it
+    kind = EXTRACT_KINDS[kind_name]
+    columns = ", ".join(f'"{c}"' for c in kind.field_names + [name for name, _ in PROVENANCE_COLUMNS])
     return con.execute(
-        f"SELECT * FROM raw.{kind_name} WHERE period_month = ? AND rejection_rule IS NULL "
+        f"SELECT {columns} FROM raw.{kind_name} WHERE period_month = ? AND rejection_rule IS NULL "
         f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (766)",
         [month],
     ).df()

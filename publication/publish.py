@@ -18,6 +18,12 @@ fails differently), so nobody overrides checks they have not seen. Published mon
 the rankings, and the provenance of every row: methodology version, run id, code version and
 the hash of the period's inputs (publication/audit/provenance.py).
 
+The service index over quarters, years and year to date (docs/service_index_periods.md) follows
+the gate `period`: each row carries its publication_basis, computed in dbt from its months (a
+period with a withheld month is withheld); publication drops the withheld rows and adds the
+run_id and code_version of the latest covered month's build and an input_hash over the covered
+months' input hashes (`period_provenance`).
+
 The DTI is gated by year the same way: `meta.dti_year_status` (expectations/dti_validation.py)
 says whether the reports that currently count pass their blocking checks; a year that does not
 (or was never validated) is withheld from the DTI's score marts (ranking, scores, main-indicator
@@ -52,7 +58,7 @@ from publication.audit.provenance import (
     current_user,
     hash_of_hashes,
 )
-from publication.published_marts import DTI_YEAR, MONTH, ROW, published_marts
+from publication.published_marts import DTI_YEAR, MONTH, PERIOD, ROW, published_marts
 
 # The marts published, and the gate each follows (MONTH = the service index's month, DTI_YEAR =
 # the DTI's year, None = not gated: reference data and quality reports, which say why a period
@@ -87,6 +93,8 @@ class PublicationResult:
     dti_published_years: list[int] = field(default_factory=list)
     dti_withheld_years: dict[str, str] = field(default_factory=dict)   # year -> why
     dti_overridden_years: dict[str, dict] = field(default_factory=dict)
+    published_periods: list[str] = field(default_factory=list)  # the service index's quarters, years, years to date
+    withheld_periods: dict[str, str] = field(default_factory=dict)  # period -> its withheld months
 
 
 # the gate of each index whose marts are gated row by row: (status table, the command that validates a period)
@@ -247,6 +255,44 @@ def _publication_periods(con: duckdb.DuckDBPyConnection, index_name: str = SERVI
                     [hash_of_hashes(hashes), month])
 
 
+def period_provenance(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
+    """TEMP table period_provenance: per distinct months_covered of a period-gated mart
+    ('YYYY-MM,YYYY-MM'), the run and code version of the latest covered month's build, the hash of
+    the covered months' input hashes in month order (hash_of_hashes), and whether a covered month
+    is withheld NOW (its checks changed since dbt computed the row's basis: the row is not
+    published until the next build says so). Reads publication_periods (_publication_periods)."""
+    by_month = {r[0]: r[1:] for r in con.execute(
+        "SELECT strftime(period_month, '%Y-%m'), run_id, code_version, input_hash, publication_basis "
+        "FROM publication_periods").fetchall()}
+    rows = []
+    for (covered,) in con.execute(f"SELECT DISTINCT months_covered FROM {qualified} WHERE months_covered <> ''").fetchall():
+        months = covered.split(",")
+        known = [m for m in months if m in by_month]
+        withheld_now = len(known) < len(months) or any(by_month[m][3] == "withheld" for m in known)
+        if not known:
+            rows.append((covered, None, None, None, True))
+            continue
+        latest = max(known)
+        rows.append((covered, by_month[latest][0], by_month[latest][1],
+                     hash_of_hashes([by_month[m][2] for m in known if by_month[m][2]]), withheld_now))
+    con.execute("CREATE OR REPLACE TEMP TABLE period_provenance (months_covered VARCHAR, run_id VARCHAR, "
+                "code_version VARCHAR, input_hash VARCHAR, has_withheld_month BOOLEAN)")
+    if rows:
+        con.executemany("INSERT INTO period_provenance VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def period_gated_select(con: duckdb.DuckDBPyConnection, qualified: str) -> str:
+    """The SELECT publishing a period-gated mart: its rows not withheld (by their publication_basis,
+    and none of whose covered months is withheld now), with the provenance of their covered months
+    (period_provenance, created here)."""
+    period_provenance(con, qualified)
+    present = set(_columns(con, qualified))
+    extra = [f"v.{c}" for c in PROVENANCE_COLUMNS if c not in present and c != "methodology_version"]
+    return (f"SELECT m.*{''.join(', ' + e for e in extra)} FROM {qualified} m "
+            "LEFT JOIN period_provenance v ON v.months_covered = m.months_covered "
+            "WHERE m.publication_basis <> 'withheld' AND NOT coalesce(v.has_withheld_month, false)")
+
+
 def reference_input_hash() -> str:
     """sha256 over the seed files (units, methodology, calendar) that unperiodic marts come from."""
     seeds = PROJECT_ROOT / "dbt_project" / "seeds"
@@ -315,6 +361,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                              "LEFT JOIN dti_publication_contexts c ON c.year = m.year " \
                              "AND c.period_month IS NOT DISTINCT FROM m.period_month " \
                              "WHERE y.publication_basis <> 'withheld'"
+                elif gate == PERIOD:
+                    select = period_gated_select(con, qualified)
                 elif gate == ROW:
                     # every row carries its publication_basis (meta.publication_gate, read by dbt);
                     # the run, code version and input hash are the latest build of its index's
@@ -356,6 +404,18 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
                     "SELECT DISTINCT strftime(period_month, '%Y-%m') FROM published.main.rpt_service_ranking_monthly ORDER BY 1"
                 ).fetchall()
             ] if table_exists(con, "marts.rpt_service_ranking_monthly") else []
+            published_periods, withheld_periods = [], {}
+            if table_exists(con, "marts.fct_service_index_period"):
+                published_periods = [r[0] for r in con.execute(
+                    "SELECT DISTINCT period FROM published.main.fct_service_index_period ORDER BY 1").fetchall()]
+                # period -> its withheld months (those withheld since the build when its row had none)
+                now_withheld = {r[0] for r in con.execute("SELECT strftime(period_month, '%Y-%m') FROM publication_periods "
+                                                          "WHERE publication_basis = 'withheld'").fetchall()}
+                withheld_periods = {period: withheld or ",".join(m for m in covered.split(",") if m in now_withheld)
+                                    for period, withheld, covered in con.execute(
+                    "SELECT DISTINCT period, months_withheld, months_covered FROM marts.fct_service_index_period "
+                    "WHERE period NOT IN (SELECT period FROM published.main.fct_service_index_period) ORDER BY 1"
+                ).fetchall()}
             con.execute("DETACH published")
         manifest = {
             "published_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -367,6 +427,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
             "dti_published_years": dti_published_years,
             "dti_withheld_years": dti_withheld,
             "dti_overridden_years": dti_overridden,
+            "published_periods": published_periods,
+            "withheld_periods": withheld_periods,
             "files": {p.name: sha256_of(p) for p in [staged_db, *parquet_files]},
         }
         final_files = []
@@ -389,6 +451,8 @@ def publish(warehouse: Path | None = None, target: Path | None = None, run_id: s
         dti_published_years=dti_published_years,
         dti_withheld_years=dti_withheld,
         dti_overridden_years=dti_overridden,
+        published_periods=published_periods,
+        withheld_periods=withheld_periods,
     )
 
 

@@ -4,7 +4,7 @@
       meta:
         dxmon:
           published: true
-          publication_gate: month | dti_year | none   # the gate its rows follow
+          publication_gate: month | dti_year | row | period | none   # the gate its rows follow
           publication_required: true | false          # must exist at every publication
 
 read here from the parsed dbt manifest (`dxmon prepare`). Publication copies exactly these; the
@@ -25,7 +25,11 @@ MONTH, DTI_YEAR = "month", "dti_year"  # the service index's month, the DTI's ye
 # periods of several gated inputs: the KPI marts); publication drops the rows 'withheld'.
 ROW = "row"
 ROW_INDEXES = ("kpi", "tasks")  # the dbt tags of row-gated marts, each also its index in meta.run_provenance
-GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, ROW: ROW, "none": None}
+# PERIOD: the service index over quarters, years and year to date (docs/service_index_periods.md):
+# each row carries its publication_basis, computed in dbt from its months; publication drops the
+# rows 'withheld' and adds the run, code version and input hash of the covered months' builds.
+PERIOD = "period"
+GATES = {MONTH: MONTH, DTI_YEAR: DTI_YEAR, ROW: ROW, PERIOD: PERIOD, "none": None}
 
 
 class PublishedMartsError(RuntimeError):
@@ -36,7 +40,7 @@ class PublishedMartsError(RuntimeError):
 class PublishedMart:
     name: str           # the dbt model name (the published table and Parquet file)
     relation: str       # schema.table in the warehouse
-    gate: str | None    # MONTH, DTI_YEAR, ROW, or None (reference data and quality reports)
+    gate: str | None    # MONTH, DTI_YEAR, ROW, PERIOD, or None (reference data and quality reports)
     required: bool      # False: published when built (the auditors' and the DTI's marts)
     tags: tuple[str, ...]  # its dbt tags: which selector (and asset) builds it
 

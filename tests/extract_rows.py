@@ -12,7 +12,7 @@ from ingestion.core.extract_contract import EXTRACT_KINDS
 DEFAULTS = {
     "dossiers": {
         "dossier_id": "H01.001", "procedure_code": "1.000001", "handling_agency_code": "01-STP",
-        "handling_agency_level": "department", "parent_unit_code": "01",
+        "handling_agency_level": "department", "handling_agency_name": "Sở Tư pháp", "parent_unit_code": "01",
         "submitted_at": "2025-07-01 08:00:00", "received_at": "2025-07-01 09:00:00",
         "due_at": "2025-07-08 17:00:00", "statutory_duration": "5", "statutory_duration_unit": "working_day",
         "channel": "2", "has_digitised_component": "true", "has_reused_digitised_data": "false",

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from demo.extracts.months import DAY, HOUR, NONE
-from demo.extracts.plans import (
+from demo.extracts.agencies import (
+    LEVEL_BRANCH,
+    LEVEL_COMMUNE,
+    LEVEL_DEPARTMENT,
+    LEVEL_DISTRICT,
+    LEVEL_MINISTRY,
+    LEVEL_PROVINCE,
     N_BRANCHES,
     N_DEPARTMENTS,
     N_MINISTRY_HQ,
@@ -13,9 +18,12 @@ from demo.extracts.plans import (
     SUFFIX_BRANCH,
     SUFFIX_COMMUNE,
     SUFFIX_DEPT,
+    SUFFIX_DISTRICT,
+    SUFFIX_NEW_COMMUNE,
     SUFFIX_UBND,
-    MonthPlan,
 )
+from demo.extracts.months import DAY, HOUR, NONE
+from demo.extracts.plans import MonthPlan
 from demo.extracts.procedures import POPULARITY_EXPONENT, Pool
 
 
@@ -28,20 +36,26 @@ def draw_dossiers(rng: np.random.Generator, n: int, plan: MonthPlan, pool: Pool,
     r = {k: v[unit] for k, v in plan.rates.items()}
     is_min = plan.is_ministry[unit]
 
-    # handling agency
+    # handling agency: a ministry's offices or branches; a province's office, departments,
+    # districts (before 2025-07: 14 % of the dossiers, taken from the communes' share) or communes
     ua, us = rng.random(n), rng.random(n)
-    level = np.where(
-        is_min, np.where(ua < 0.35, 0, 1), np.where(ua < 0.08, 2, np.where(ua < 0.50, 3, 4))
-    ).astype(np.int8)
+    local = np.where(
+        ua < 0.08, LEVEL_PROVINCE,
+        np.where(ua < 0.50, LEVEL_DEPARTMENT,
+                 np.where(plan.has_districts & (ua < 0.64), LEVEL_DISTRICT, LEVEL_COMMUNE)))
+    level = np.where(is_min, np.where(ua < 0.35, LEVEL_MINISTRY, LEVEL_BRANCH), local).astype(np.int8)
+    commune_base = SUFFIX_COMMUNE if plan.has_districts else SUFFIX_NEW_COMMUNE
     suffix = np.select(
-        [level == 0, level == 1, level == 2, level == 3],
+        [level == LEVEL_MINISTRY, level == LEVEL_BRANCH, level == LEVEL_PROVINCE, level == LEVEL_DEPARTMENT,
+         level == LEVEL_DISTRICT],
         [
             SUFFIX_BO + (us * N_MINISTRY_HQ).astype(np.int64),
             SUFFIX_BRANCH + (us * N_BRANCHES).astype(np.int64),
             np.full(n, SUFFIX_UBND),
             SUFFIX_DEPT + (us * N_DEPARTMENTS).astype(np.int64),
+            SUFFIX_DISTRICT + (us * plan.n_districts[unit]).astype(np.int64),
         ],
-        SUFFIX_COMMUNE + (us * plan.n_communes[unit]).astype(np.int64),
+        commune_base + (us * plan.n_communes[unit]).astype(np.int64),
     )
 
     # procedure: popular ones first

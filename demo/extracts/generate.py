@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from demo.extracts.agencies import carry_across_reorganisation
 from demo.extracts.columns import fixed_strings
 from demo.extracts.defects import BAD_UNIT_CODES, DEFECT_CLASSES, DEFECT_RATES, plant_defects
 from demo.extracts.dossiers import as_known_at, draw_dossiers
@@ -148,6 +149,8 @@ def _generate_month(job: _MonthJob) -> tuple[list[dict], dict]:
             d["seq"] = b * block_rows + np.arange(nb, dtype=np.int64)
             if seg == "carry_in":
                 d["unit"] = link[d["unit"]]
+                if prev.has_districts and not plan.has_districts:  # into the two-level government
+                    carry_across_reorganisation(d, plan.n_communes)
             as_known_at(d, m.end_s)
             rng_def = rng_for(seed, TAG_DEFECT, m.ordinal, s_i, b)
             dd = plant_defects(rng_def, d, len(plan.codes), csv_out, job.defects)

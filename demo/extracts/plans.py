@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from demo.extracts.agencies import AGENCY_SUFFIXES as BASE_AGENCY_SUFFIXES
+from demo.extracts.agencies import agency_counts, unit_agency_names
 from demo.extracts.defects import BAD_UNIT_CODES
 from demo.extracts.months import Month
 from demo.extracts.procedures import (
@@ -82,17 +84,9 @@ METRICS: dict[str, tuple[float, float, float, float, float]] = {
 }
 METRIC_NAMES = tuple(METRICS)
 
-# Agency suffix table: '<unit>.<suffix>' is the handling agency code.
-AGENCY_SUFFIXES = (
-    ["UBND"]
-    + [f"S{i:02d}" for i in range(1, 26)]  # departments (sở, ban, ngành)
-    + [f"X{i:04d}" for i in range(1, 301)]  # communes
-    + ["BO"]
-    + [f"CUC{i:02d}" for i in range(1, 13)]  # ministry head office and departments (cục)
-    + [f"ND{c}" for c in sorted(PROVINCE_POPULATION)]  # ministry branch offices in the provinces
-)
-SUFFIX_UBND, SUFFIX_DEPT, SUFFIX_COMMUNE, SUFFIX_BO, SUFFIX_BRANCH = 0, 1, 26, 326, 339
-N_DEPARTMENTS, N_COMMUNES_MAX, N_MINISTRY_HQ, N_BRANCHES = 25, 300, 13, 63
+# Agency suffix table: '<unit>.<suffix>' is the handling agency code (demo/extracts/agencies.py),
+# then one ministry branch office per old province (ND<code>).
+AGENCY_SUFFIXES = BASE_AGENCY_SUFFIXES + [f"ND{c}" for c in sorted(PROVINCE_POPULATION)]
 
 
 @dataclass
@@ -105,7 +99,9 @@ class MonthPlan:
     cum: np.ndarray
     carry_cum: np.ndarray  # weights of dossiers carried into next month (next month's anomalies)
     rates: dict[str, np.ndarray]
-    n_communes: np.ndarray
+    n_communes: np.ndarray  # communes of the era (old X block before 2025-07, merged XM block after)
+    n_districts: np.ndarray  # 0 from 2025-07 (no district level)
+    has_districts: bool
     cat_off: np.ndarray
     cat_len: np.ndarray
     cat_pool: np.ndarray
@@ -115,6 +111,7 @@ class MonthPlan:
     weekday_offsets: np.ndarray
     parent_codes: pa.Array  # unit codes then BAD_UNIT_CODES
     agency_codes: pa.Array  # unit i, suffix j -> index i * len(AGENCY_SUFFIXES) + j
+    agency_names: pa.Array  # the same index: the agency's name (handling_agency_name)
 
 
 class GenerationContext:
@@ -273,12 +270,15 @@ class GenerationContext:
             capable = float(probs[lv > 0].sum())
             p_online[i] = min(0.97, rates["online"][i] / capable) if capable > 0 else 0.0
         pw_n = np.concatenate([pw, np.full(len(mins), np.median(pw) if len(pw) else 1000.0)])
-        n_communes = np.clip((pw_n / 12).astype(np.int64), 40, N_COMMUNES_MAX)
+        n_communes, n_districts = agency_counts(pw_n, new_era)
         days = np.arange(m.days)
         dow = (np.datetime64(m.first_day, "D") + days).astype("datetime64[D]").view("int64")
         weekday = ((dow + 3) % 7) < 5  # 1970-01-01 was a Thursday
         suffixes = AGENCY_SUFFIXES
         agency = [f"{c}.{s}" for c in codes for s in suffixes]
+        branch_provinces = [reg.short_names_63.get(c, c) for c in sorted(PROVINCE_POPULATION)]
+        unit_names = {**(reg.names_34 if new_era else reg.names_63), **reg.ministry_names}
+        agency_names = [name for c in codes for name in unit_agency_names(c, unit_names.get(c, c), branch_provinces)]
         return MonthPlan(
             month=m,
             codes=codes,
@@ -289,6 +289,8 @@ class GenerationContext:
             carry_cum=np.cumsum(carry_w),
             rates=rates,
             n_communes=n_communes,
+            n_districts=n_districts,
+            has_districts=not new_era,
             cat_off=cat_off,
             cat_len=cat_len,
             cat_pool=np.concatenate(cats).astype(np.int32),
@@ -298,6 +300,7 @@ class GenerationContext:
             weekday_offsets=days[weekday],
             parent_codes=pa.array(codes + list(BAD_UNIT_CODES), pa.string()),
             agency_codes=pa.array(agency, pa.string()),
+            agency_names=pa.array(agency_names, pa.string()),
         )
 
     def link(self, prev: MonthPlan, cur: MonthPlan) -> np.ndarray:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +32,12 @@ class Registry:
     ministries: dict[str, dict]  # code -> {dti_group, valid_from, valid_to}
     restructure: list[tuple[str, str, date]]  # (old, new, effective)
     all_codes: set[str]
+    # names for the demo's agency names: the 63 provinces ('Tỉnh Hà Giang', short: 'Hà Giang'),
+    # the 34 ('Tỉnh Tuyên Quang'), ministries ('Bộ Tài chính')
+    names_63: dict[str, str] = field(default_factory=dict)
+    short_names_63: dict[str, str] = field(default_factory=dict)
+    names_34: dict[str, str] = field(default_factory=dict)
+    ministry_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, seeds_dir: Path = UNIT_SEEDS_DIR) -> Registry:
@@ -67,6 +73,11 @@ class Registry:
                 for r in restr_rows
             ],
             all_codes=all_codes,
+            names_63={r["province_code"]: ("Thành phố " if r["unit_type"].startswith("municipality") else "Tỉnh ")
+                      + r["name_vi"] for r in prov},
+            short_names_63={r["province_code"]: r["name_vi"] for r in prov},
+            names_34={r["new_province_code"]: r["new_name_vi"] for r in merger_rows},
+            ministry_names={r["ministry_code"]: r["name_vi"] for r in min_rows},
         )
 
     def provinces_in(self, m: Month) -> list[str]:

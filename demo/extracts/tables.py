@@ -68,12 +68,13 @@ def dossier_table(d: dict, dd: BlockDefects, plan: MonthPlan, pool: Pool, id_pre
     digits = padded_digits(seq, 9)
     ids = fixed_strings(id_prefix, digits, valid=~dd.null_id)
     received_ok = ~dd.null_received
+    agency = pa.array((d["unit"].astype(np.int64) * len(AGENCY_SUFFIXES) + d["suffix"]).astype(np.int32))
     cols: dict[str, pa.Array] = {
         "dossier_id": ids,
         "procedure_code": lookup(pool.codes, d["proc"], ~dd.null_proc),
-        "handling_agency_code": plan.agency_codes.take(
-            pa.array((d["unit"].astype(np.int64) * len(AGENCY_SUFFIXES) + d["suffix"]).astype(np.int32))),
+        "handling_agency_code": plan.agency_codes.take(agency),
         "handling_agency_level": lookup(_LEVELS, d["level"]),
+        "handling_agency_name": plan.agency_names.take(agency),
         "parent_unit_code": lookup(plan.parent_codes, d["parent"]),
         "submitted_at": timestamps(d["submitted"]),
         "received_at": timestamps(d["received"], received_ok),

@@ -23,6 +23,10 @@ class Field:
     description: str
     portal_field: str | None = None
     allowed_values: tuple[str, ...] | None = None  # textual values accepted (after trimming)
+    # A column a source may leave out entirely (read as NULL): only for fields added to the
+    # contract after sources were already written without them (e.g. handling_agency_name).
+    # Every other field, required or not, must be present as a column.
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,11 @@ class ExtractKind:
         raise KeyError(f"{self.name} has no field {name!r}")
 
 
-AGENCY_LEVELS = ("ministry", "ministry_branch", "province", "department", "commune")
+# Levels of the agency that handles a dossier. 'district' (UBND cấp huyện) exists until the
+# two-level local government of 2025-07-01; it is last so the earlier levels keep their position.
+# What each level is, which unit level it sits below, its validity and ranking group:
+# dbt_project/seeds/units/units_agency_levels.csv (docs/service_index_agencies.md).
+AGENCY_LEVELS = ("ministry", "ministry_branch", "province", "department", "commune", "district")
 CHANNELS = ("1", "2", "3")  # 1 in person, 2 online, 3 post (KenhThucHien)
 DURATION_UNITS = ("hour", "day", "working_day", "month")
 PAYMENT_METHODS = ("0", "1", "2")  # 0 none, 1 national portal, 2 ministry/province gateway
@@ -80,6 +88,8 @@ DOSSIERS = ExtractKind(
         Field("procedure_code", "VARCHAR", True, "Procedure code (1.xxxxx / 2.xxxxxx)", "MaTTHC"),
         Field("handling_agency_code", "VARCHAR", True, "Agency that handles the dossier", "MaCoQuan"),
         Field("handling_agency_level", "VARCHAR", True, "Level of the handling agency", None, AGENCY_LEVELS),
+        Field("handling_agency_name", "VARCHAR", False, "Name of the handling agency (Vietnamese); "
+              "a source may omit the column", "TenCoQuan", may_be_absent=True),
         Field("parent_unit_code", "VARCHAR", True,
               "Ranked unit the agency rolls up to: province code (2 digits) or ministry code", "MaDonViCha"),
         Field("submitted_at", "TIMESTAMP", False, "Submission time", "NgayNopHoSo"),

@@ -33,9 +33,10 @@ def normalise_column_name(name: str) -> str:
 
 def map_source_columns(kind: ExtractKind, columns: list[tuple[str, str]], where: str) -> tuple[str, dict[str, str]]:
     """SELECT-list aliasing the source's columns to contract names, and the source type of each.
-    Raises SourceContractError naming missing columns; extra columns are ignored."""
+    Raises SourceContractError naming missing columns; extra columns are ignored. A field that
+    `may_be_absent` and is not in the source reads as NULL."""
     by_name = {normalise_column_name(n): (n, t) for n, t in columns}
-    missing = [f.name for f in kind.fields if f.name not in by_name]
+    missing = [f.name for f in kind.fields if f.name not in by_name and not f.may_be_absent]
     if missing:
         found = ", ".join(n for n, _ in columns) or "(none)"
         raise SourceContractError(
@@ -44,6 +45,10 @@ def map_source_columns(kind: ExtractKind, columns: list[tuple[str, str]], where:
         )
     select, types = [], {}
     for f in kind.fields:
+        if f.name not in by_name:  # an absent optional column
+            select.append(f'CAST(NULL AS VARCHAR) AS "{f.name}"')
+            types[f.name] = "VARCHAR"
+            continue
         original, stype = by_name[f.name]
         select.append(f'"{original.replace(chr(34), chr(34) * 2)}" AS "{f.name}"')
         types[f.name] = stype

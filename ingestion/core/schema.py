@@ -688,6 +688,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 FROM (SELECT submission_id, count(*) AS n, count(rejection_rule) AS bad FROM raw.dti_report_values
       GROUP BY submission_id) c
 WHERE s.submission_id = c.submission_id AND s.rows_read IS NULL""")),
+    Migration("0005_dossiers_handling_agency_name",
+              "the handling agency's name (TenCoQuan), an optional dossier field a source may omit",
+              ("ALTER TABLE raw.dossiers ADD COLUMN IF NOT EXISTS handling_agency_name VARCHAR",)),
 )
 
 _BY_NAME = {t.name: t for t in TABLES}

@@ -134,12 +134,14 @@ def check_page(body: bytes, kind: ExtractKind, month: str, page: int, page_size:
         )
     fields = kind.field_names
     wanted = set(fields)
+    # a field that may be absent (added to the contract later) may be missing from an item
+    optional = {f.name for f in kind.fields if f.may_be_absent}
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise PageShapeError(f"an item is not a JSON object: items[{i}] is a JSON {type(item).__name__}")
-        if item.keys() != wanted:
+        if item.keys() != wanted and not (wanted - optional <= item.keys() <= wanted):
             extra = sorted(set(item) - wanted)
-            absent = [f for f in fields if f not in item]
+            absent = [f for f in fields if f not in item and f not in optional]
             raise PageShapeError(
                 f"item keys differ from the '{kind.name}' contract: items[{i}]"
                 + (f"; missing: {', '.join(absent)}" if absent else "")

@@ -62,11 +62,14 @@ def unit_ranking(period: str, level: str = "province", backcast: bool = False, d
 
 
 def agency_ranking(month: str, parent: str, agency_level: str | None = None, database: Path | None = None) -> list[dict]:
-    """The ranked handling agencies of one unit in a month, best first, per level."""
+    """The ranked handling agencies of one unit in a month, best first, per rank group (the
+    departments with the provincial People's Committee's office; districts; communes; a ministry's
+    offices; its branches: seed units_agency_levels)."""
     return _published_rows(
-        "SELECT agency_level, rank, ranked_agency_count, rank_change, agency_code, agency_name, total_score, band "
+        "SELECT rank_group, agency_level, rank, ranked_agency_count, rank_change, agency_code, agency_name, "
+        "total_score, score_percent_of_applicable, band "
         "FROM rpt_agency_ranking_monthly WHERE period_month = CAST(? AS DATE) AND parent_unit_code = ? "
-        + ("AND agency_level = ? " if agency_level else "") + "ORDER BY agency_level, rank, agency_code",
+        + ("AND agency_level = ? " if agency_level else "") + "ORDER BY rank_group, rank, agency_code",
         [f"{month[:7]}-01", parent] + ([agency_level] if agency_level else []), "rpt_agency_ranking_monthly", database)
 
 
@@ -84,15 +87,15 @@ def format_unit_ranking(rows: list[dict], limit: int | None = None, bottom: bool
 
 def format_agency_ranking(rows: list[dict], limit: int | None = None, bottom: bool = False) -> str:
     out = []
-    for level in dict.fromkeys(r["agency_level"] for r in rows):
-        of_level = [r for r in rows if r["agency_level"] == level]
-        shown = list(reversed(of_level)) if bottom else of_level
+    for group in dict.fromkeys(r["rank_group"] for r in rows):
+        of_group = [r for r in rows if r["rank_group"] == group]
+        shown = list(reversed(of_group)) if bottom else of_group
         shown = shown[:limit] if limit else shown
-        out.append(f"{level}: {len(of_level)} ranked" + (" (lowest first)" if bottom else ""))
-        out.append(_table(("rank", "change", "agency", "score", "band"),
+        out.append(f"{group.replace('_', ' ')}: {len(of_group)} ranked" + (" (lowest first)" if bottom else ""))
+        out.append(_table(("rank", "change", "agency", "level", "points", "% of applicable", "band"),
                           [(f"{r['rank']}/{r['ranked_agency_count']}", _change(r["rank_change"]),
-                            f"{r['agency_code']} {r['agency_name'] or ''}", _score(r["total_score"]), r["band"] or "")
-                           for r in shown]))
+                            f"{r['agency_code']} {r['agency_name'] or ''}", r["agency_level"], _score(r["total_score"]),
+                            _score(r["score_percent_of_applicable"]), r["band"] or "") for r in shown]))
     return "\n".join(out) if out else "no ranked agency"
 
 
@@ -171,7 +174,6 @@ def print_grain_outputs(database: Path | None = None, top: int = 5, drill_unit: 
                              "FROM rpt_agency_ranking_monthly WHERE period_month = CAST(? AS DATE)",
                              [f"{month}-01"], "rpt_agency_ranking_monthly", database)[0]
     print(f"  handling agencies ranked in {month}: {counts['n']} in {counts['units']} units; the lowest of {drill_unit}:")
-    print("    " + format_agency_ranking([r for r in rows if r["agency_level"] in ("department", "commune")],
-                                         3, bottom=True).replace("\n", "\n    "))
+    print("    " + format_agency_ranking(rows, 3, bottom=True).replace("\n", "\n    "))
     print(f"    .venv/bin/dxmon ranking --period {month} --parent {drill_unit}; "
           f".venv/bin/dxmon explain --agency {rows[-1]['agency_code'] if rows else drill_unit + '.S01'} --period {month}")

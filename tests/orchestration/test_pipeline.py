@@ -75,7 +75,7 @@ def test_one_month_then_rerun_gives_identical_marts(data_root, pipeline):
     assert quarantined > 0  # the generator's planted defects
 
 
-def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, demo, pipeline):
+def test_two_month_backfill_in_one_run_ranks_63_then_34_with_its_periods_and_agencies(data_root, demo, pipeline):
     result = pipeline(tags=range_tags("2025-06", "2025-07"))
     dbt_steps = [e for e in result.all_events if e.event_type_value == "STEP_START" and "service_index_dbt_models" in (e.step_key or "")]
     assert len(dbt_steps) == 1  # one dbt invocation for the range
@@ -94,6 +94,53 @@ def test_two_month_backfill_in_one_run_ranks_63_then_34(data_root, demo, pipelin
     # July's previous rank comes from June's back-cast ranking of the same 34 units
     assert mart(data_root, "SELECT count(previous_rank) FROM marts.rpt_service_ranking_monthly WHERE NOT is_backcast "
                            "AND unit_level = 'province' AND period_month = DATE '2025-07-01'")[0][0] == 34
+    assert_periods_and_agencies_published(data_root)
+
+
+def assert_periods_and_agencies_published(data_root):
+    """The same backfill publishes the periods and the agency grain, and explain and ranking read them."""
+    from orchestration.cli.rankings import agency_ranking, format_agency_ranking, format_unit_ranking, unit_ranking
+    from publication.audit.explain_service_grains import (
+        explain_agency,
+        explain_period,
+        format_agency_explanation,
+        format_period_explanation,
+    )
+
+    periods = dict(published(data_root, "SELECT period, bool_and(is_complete) FROM rpt_service_ranking_period "
+                                        "WHERE NOT is_backcast GROUP BY 1"))
+    # June and July only: every period lacks months (none is complete)
+    assert periods == {"2025-Q2": False, "2025-Q3": False, "2025": False, "2025-06-YTD": False, "2025-07-YTD": False}
+    counts = dict(published(data_root, "SELECT period, count(*) FROM rpt_service_ranking_period WHERE NOT is_backcast "
+                                       "AND unit_level = 'province' AND period IN ('2025-Q2', '2025-Q3') GROUP BY 1"))
+    assert counts == {"2025-Q2": 62, "2025-Q3": 34}  # the units valid at each period's end
+    # a period of one covered month is that month: Q3 (July only) equals July's scores, unit by unit
+    differences = published(data_root, """
+        SELECT count(*) FROM rpt_service_ranking_period p
+        JOIN rpt_service_ranking_monthly m ON m.unit_code = p.unit_code AND m.is_backcast = p.is_backcast
+             AND m.period_month = DATE '2025-07-01'
+        WHERE p.period = '2025-Q3' AND (p.total_score <> m.total_score OR p.rank <> m.rank)""")[0][0]
+    assert differences == 0
+    assert published(data_root, "SELECT count(DISTINCT run_id), count(*) FILTER (WHERE input_hash IS NULL) "
+                                "FROM rpt_service_ranking_period")[0] == (1, 0)
+
+    agencies = dict(published(data_root, "SELECT strftime(period_month, '%Y-%m') || ' ' || agency_level, count(*) "
+                                         "FROM rpt_agency_ranking_monthly GROUP BY 1"))
+    assert agencies["2025-06 district"] > 0 and "2025-07 district" not in agencies  # abolished 2025-07-01
+    assert agencies["2025-06 commune"] > 0 and agencies["2025-07 department"] > 0
+
+    quarter = explain_period("01", "2025-Q3")
+    assert quarter["months_covered"] == ["2025-07"] and quarter["months_missing"] == ["2025-08", "2025-09"]
+    assert not quarter["is_complete"] and quarter["rank"]["rank"] >= 1 and quarter["sources"]
+    text = format_period_explanation(quarter)
+    assert "MISSING 2025-08, 2025-09" in text and "indicator 2.1" in text
+    ranked = agency_ranking("2025-07", "01")
+    assert ranked and {r["rank_group"] for r in ranked} >= {"provincial_agencies", "communes"}
+    agency = explain_agency(ranked[-1]["agency_code"], "2025-07")
+    assert agency["rank"]["rank"] == ranked[-1]["rank"] and sum(i["dossier_rows"] for i in agency["inputs"]) > 0
+    assert "not applicable at the agency grain" in format_agency_explanation(agency)
+    assert "Hà Nội" in format_unit_ranking(unit_ranking("2025-Q3"))
+    assert "communes:" in format_agency_ranking(ranked, 3, bottom=True)
 
 
 @pytest.mark.slow  # whole monthly job in process, more runs (make test keeps the backfill)

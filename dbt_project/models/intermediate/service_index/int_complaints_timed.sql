@@ -146,12 +146,12 @@ final as (
         publication_working_days,
         -- 5.1 / 5.2 population: received by the month's end and not closed (published or
         -- rejected) before it began; each complaint counts once per month
-        (
-            received_at < period_end_at
-            and (closed_at is null or closed_at >= period_start_at)
-        ) as is_handled_in_period,
+        -- (written once for the month and the periods: macros/service_periods.sql)
+        {{ service_complaint_period_flag('is_handled_in_period', 'period_start_at', 'period_end_at') }}
+            as is_handled_in_period,
         -- 5.3 population: first received in the month
-        (received_at >= period_start_at and received_at < period_end_at) as is_received_in_period,
+        {{ service_complaint_period_flag('is_received_in_period', 'period_start_at', 'period_end_at') }}
+            as is_received_in_period,
         is_on_time,
         coalesce(complaint_type = 'regulation', false) as is_about_regulation,
         -- 5.3: more dislikes than likes on the answer

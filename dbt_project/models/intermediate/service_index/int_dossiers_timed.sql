@@ -322,16 +322,12 @@ final as (
 
         -- population of 766/QĐ-TTg 2.1 (and of 5.4): received in the month, or received earlier
         -- and still being handled in it (not closed before the month began)
-        (received_at >= period_start_at and received_at < period_end_at) as is_received_in_period,
-        (
-            received_at < period_end_at
-            and (terminal_at is null or terminal_at >= period_start_at)
-        ) as is_handled_in_period,
+        -- (the "in period" flags are written once, for the month and the quarter, year and year
+        -- to date alike: macros/service_periods.sql)
+        {{ service_dossier_period_flag('is_received_in_period', 'period_start_at') }} as is_received_in_period,
+        {{ service_dossier_period_flag('is_handled_in_period', 'period_start_at') }} as is_handled_in_period,
         coalesce(terminal_status_code in ('processed', 'result_returned'), false) as is_finished,
-        coalesce(
-            terminal_status_code in ('processed', 'result_returned') and terminal_at >= period_start_at,
-            false
-        ) as is_finished_in_period,
+        {{ service_dossier_period_flag('is_finished_in_period', 'period_start_at') }} as is_finished_in_period,
 
         -- 766/QĐ-TTg 2.1 on time: more than one supplement request = overdue; otherwise
         -- (end - supplement time) <= due date, or without a due date <= the statutory time
@@ -351,11 +347,7 @@ final as (
         end as is_on_time,
 
         -- 766/QĐ-TTg 2.2 (monitoring): processing time of dossiers finished in the month, days
-        case
-            when terminal_status_code in ('processed', 'result_returned') and terminal_at >= period_start_at
-                then ({{ dbt.datediff('received_at', 'terminal_at', 'second') }} - supplement_seconds)
-                    / cast(86400 as {{ type_double() }})
-        end as processing_days,
+        {{ service_dossier_period_flag('processing_days', 'period_start_at') }} as processing_days,
 
         -- catalogue facts of the dossier's procedure (false when not in the month's catalogue)
         has_catalogue_entry,

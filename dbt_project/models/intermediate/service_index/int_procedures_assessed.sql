@@ -99,29 +99,24 @@ final as (
 
         -- 1.1: announced in the month; on time when the lead is long enough (no effective date:
         -- cannot be shown on time, counted late)
-        coalesce(announced_on >= period_month and announced_on <= period_last_date, false)
+        -- (the "in period" flags are written once, for the month and the periods:
+        -- macros/service_periods.sql)
+        {{ service_procedure_period_flag('is_announced_in_period', 'period_month', 'period_last_date') }}
             as is_announced_in_period,
         coalesce(announcement_lead_working_days >= announcement_lead_required_working_days, false)
             as is_announced_on_time,
 
         -- 1.2: published in the month, or still unpublished at the month's end with its
         -- publication deadline inside the month
-        coalesce(published_on >= period_month and published_on <= period_last_date, false)
+        {{ service_procedure_period_flag('is_published_in_period', 'period_month', 'period_last_date') }}
             as is_published_in_period,
-        coalesce(
-            (published_on is null or published_on > period_last_date)
-            and publication_deadline_on >= period_month
-            and publication_deadline_on <= period_last_date,
-            false
-        ) as is_publication_overdue_in_period,
-        coalesce(
-            published_on >= period_month and published_on <= period_last_date
-            and publication_working_days <= publication_allowed_working_days,
-            false
-        ) as is_published_on_time,
+        {{ service_procedure_period_flag('is_publication_overdue_in_period', 'period_month', 'period_last_date') }}
+            as is_publication_overdue_in_period,
+        {{ service_procedure_period_flag('is_published_on_time', 'period_month', 'period_last_date') }}
+            as is_published_on_time,
 
         -- 1.3: published by the month's end, with all 7 parts of NĐ 63/2010 Điều 8.2
-        coalesce(published_on <= period_last_date, false) as is_published,
+        {{ service_procedure_period_flag('is_published', 'period_month', 'period_last_date') }} as is_published,
         coalesce(mandatory_parts_present >= 7, false) as has_all_mandatory_parts,
 
         -- 3.1 / 3.2: offered online (partial or full)

@@ -16,6 +16,7 @@ final as (
         procedure_code,
         handling_agency_code,
         handling_agency_level,
+        handling_agency_name,
         parent_unit_code as reported_unit_code,
         submitted_at,
         received_at,
