@@ -230,19 +230,22 @@ def rejections_by_rule(data: PeriodData) -> go.Figure | None:
                    yaxis={"autorange": "reversed"}, margin={"l": 280, "r": 20, "t": 50, "b": 50})
 
 
-def agencies_below(data: PeriodData) -> go.Figure | None:
-    rows = data["agency_drilldown"].dicts()
+def agency_spread(data: PeriodData) -> go.Figure | None:
+    """Per unit, its agencies' share of the applicable points, one box per agency level: the low
+    outliers are the agencies that pull it down."""
+    rows = [r for r in data["agency_ranking"].dicts() if r["score_percent_of_applicable"] is not None]
     if not rows:
         return None
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    units: dict[str, str] = {}
-    for r in rows:
-        counts[(r["parent_unit_code"], r["agency_level"])] += 1
-        units[r["parent_unit_code"]] = r["parent_unit_name"] or r["parent_unit_code"]
-    order = sorted(units, key=lambda u: -sum(v for (p, _), v in counts.items() if p == u))
+    units = sorted({(r["unit_rank"] or 10**6, r["parent_unit_code"], r["parent_unit_name"] or r["parent_unit_code"])
+                    for r in rows})
+    order = [name for _, _, name in units]
     fig = go.Figure()
-    for i, level in enumerate(sorted({lv for _, lv in counts})):
-        fig.add_trace(go.Bar(x=[units[u] for u in order], y=[counts.get((u, level), 0) for u in order], name=level,
-                             marker_color=GROUP_COLOURS[i % len(GROUP_COLOURS)]))
-    return _layout(fig, f"Agencies scoring below their unit, {data.period.month}", 420, barmode="stack",
-                   yaxis_title="agencies", xaxis={"tickangle": -60})
+    for i, level in enumerate(sorted({r["agency_level"] for r in rows})):
+        level_rows = [r for r in rows if r["agency_level"] == level]
+        fig.add_trace(go.Box(
+            x=[r["parent_unit_name"] or r["parent_unit_code"] for r in level_rows],
+            y=[r["score_percent_of_applicable"] for r in level_rows], name=level, boxpoints="outliers",
+            text=[r["agency_name"] or r["agency_code"] for r in level_rows], marker_color=GROUP_COLOURS[i % len(GROUP_COLOURS)]))
+    return _layout(fig, f"Handling agencies' share of the applicable points per unit, {data.period.month}", 480,
+                   boxmode="group", yaxis_title="% of applicable points",
+                   xaxis={"tickangle": -60, "categoryorder": "array", "categoryarray": order})

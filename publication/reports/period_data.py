@@ -153,24 +153,30 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
              Column("publication_basis", "Basis")],
             "A period's score is computed over its distinct dossiers, never the mean of its months; "
             "an incomplete period says which months are missing."))
-    specs.append(TableSpec(
-        "agency_drilldown", f"Handling agencies below their province, {period.month}",
-        [Column("parent_unit_code", "Unit code"), Column("parent_unit_name", "Unit"),
-         Column("unit_score", "Unit score", SCORE), Column("agency_level", "Agency level"),
-         Column("rank", "Rank", INT), Column("ranked_agency_count", "Of", INT),
-         Column("agency_code", "Agency code"), Column("agency_name", "Agency"),
-         Column("total_score", "Score", SCORE), Column("gap_to_unit", "Gap to unit", SCORE),
-         Column("rank_change", "Change", CHANGE), Column("band", "Band")],
-        """SELECT a.parent_unit_code, a.parent_unit_name, u.total_score AS unit_score, a.agency_level, a.rank,
-                  a.ranked_agency_count, a.agency_code, a.agency_name, a.total_score,
-                  round(a.total_score - u.total_score, 2) AS gap_to_unit, a.rank_change, a.band
+    agency_columns = [
+        Column("parent_unit_code", "Unit code"), Column("parent_unit_name", "Unit"),
+        Column("unit_rank", "Unit rank", INT), Column("rank_group", "Ranked among"),
+        Column("agency_level", "Agency level"), Column("rank", "Rank", INT), Column("ranked_agency_count", "Of", INT),
+        Column("agency_code", "Agency code"), Column("agency_name", "Agency"), Column("total_score", "Score", SCORE),
+        Column("score_percent_of_applicable", "% of applicable points", SCORE), Column("rank_change", "Change", CHANGE),
+        Column("band", "Band")]
+    agency_select = """SELECT a.parent_unit_code, a.parent_unit_name, u.rank AS unit_rank, a.rank_group, a.agency_level,
+                  a.rank, a.ranked_agency_count, a.agency_code, a.agency_name, a.total_score,
+                  a.score_percent_of_applicable, a.rank_change, a.band
            FROM rpt_agency_ranking_monthly a
            LEFT JOIN rpt_service_ranking_monthly u
              ON u.period_month = a.period_month AND u.unit_code = a.parent_unit_code AND NOT u.is_backcast
-           WHERE a.period_month = CAST(? AS DATE) AND a.total_score < u.total_score
-           ORDER BY a.parent_unit_code, a.agency_level, a.total_score, a.agency_code""",
-        [month], "rpt_agency_ranking_monthly",
-        "The departments, districts and communes whose score is below their unit's: what pulls a province down."))
+           WHERE a.period_month = CAST(? AS DATE) {extra}
+           ORDER BY u.rank NULLS LAST, a.parent_unit_code, a.rank_group, a.rank DESC, a.agency_code"""
+    specs.append(TableSpec(
+        "agency_drilldown", f"The lowest handling agencies of each unit, {period.month}", agency_columns,
+        agency_select.format(extra="AND a.rank > a.ranked_agency_count - 3"), [month], "rpt_agency_ranking_monthly",
+        "The three lowest ranked departments, districts, communes or offices of each unit and rank group: what pulls "
+        "a province or a ministry down. At this grain only the dossier-based indicators are defined (at most 70 "
+        "points): the band is read on the share of the applicable points, and a unit's score is not comparable."))
+    specs.append(TableSpec(
+        "agency_ranking", f"Every ranked handling agency, {period.month}", agency_columns,
+        agency_select.format(extra=""), [month], "rpt_agency_ranking_monthly"))
     specs.append(TableSpec(
         "service_history", f"766 scores by month through {period.month}",
         [Column("period_month", "Month", DATE), Column("unit_code", "Code"), Column("unit_name", "Unit"),

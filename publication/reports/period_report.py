@@ -219,7 +219,8 @@ def render(data: PeriodData, out: Path) -> str:
         table_html(data["ranking_quarter"]), table_html(data["ranking_ytd"]), table_html(data["ranking_year"]),
     ])))
     sections.append(("drilldown", "Below the province: departments and communes", "\n".join([
-        chart(charts.agencies_below, data), table_html(data["agency_drilldown"], limit=2000),
+        chart(charts.agency_spread, data), table_html(data["agency_drilldown"], limit=3000),
+        '<p class="note">Every ranked agency is in the workbook (sheet agency_ranking).</p>',
     ])))
     sections.append(("dti", f"DTI {p.dti_year or ''}", table_html(data["dti_ranking"])))
     sections.append(("kpi", f"KPI progress as of {p.kpi_as_of or '—'}", "\n".join([

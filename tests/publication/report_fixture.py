@@ -151,15 +151,21 @@ def _rows() -> dict[str, list[dict]]:
                 "unit_level": levels[code], "is_backcast": False, "total_score": score, "rank": ranks[code],
                 "rank_change": 1 if code == "46" else 0, "band": _band(score), "is_complete": complete,
                 "months_missing": missing, "publication_basis": "override", "methodology_version": "766_2022"})
-    for code, name, level, score, rank in [("01.S05", "Sở Tư pháp", "department", 61.2, 3),
-                                           ("01.S02", "Sở Tài chính", "department", 80.0, 1),
-                                           ("01.X0123", "Phường Ba Đình", "commune", 52.75, 9),
-                                           ("79.X0007", "Xã Bình Chánh", "commune", 70.5, 4)]:
+    agencies = [  # (code, name, level, total of at most 70 points, rank, ranked in its group)
+        ("01.S02", "Sở Tài chính", "department", 55.0, 1, 4), ("01.S07", "Sở Y tế", "department", 50.0, 2, 4),
+        ("01.S09", "Sở Xây dựng", "department", 45.0, 3, 4), ("01.S05", "Sở Tư pháp", "department", 40.0, 4, 4),
+        ("01.X0001", "Phường Hoàn Kiếm", "commune", 60.0, 1, 2), ("01.X0123", "Phường Ba Đình", "commune", 30.0, 2, 2),
+        ("79.X0007", "Xã Bình Chánh", "commune", 49.35, 1, 1)]
+    for code, name, level, score, rank, count in agencies:
         parent = code.split(".")[0]
+        share = round(score / 70 * 100, 2)
         out["rpt_agency_ranking_monthly"].append({
             "period_month": dt.date(2025, 8, 1), "agency_code": code, "agency_name": name, "agency_level": level,
-            "parent_unit_code": parent, "parent_unit_name": names[parent], "total_score": score, "rank": rank,
-            "ranked_agency_count": 12, "rank_change": -2, "band": _band(score), "methodology_version": "766_2022"})
+            "rank_group": level, "parent_unit_code": parent, "parent_unit_name": names[parent],
+            "parent_unit_level": "province", "total_score": score, "score_percent_of_applicable": share,
+            "rank": rank, "ranked_agency_count": count, "rank_change": -2 if code == "01.S05" else 0,
+            "band": _band(share), "methodology_version": "766_2022", **PROVENANCE,
+            **{k: v for k, v in override.items() if k not in PROVENANCE}})
     for year, bump in ((2022, 0.0), (2023, 0.04)):
         for i, (code, name, level) in enumerate(UNITS):
             value = round(0.80 - 0.05 * i + bump, 4)

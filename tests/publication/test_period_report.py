@@ -102,8 +102,10 @@ def test_search_ignores_diacritics_and_sorting_orders_by_value(page):
 
 
 def test_the_drilldown_periods_kpi_tasks_and_quality_sections(page):
-    assert page.texts("#tbl-agency_drilldown tbody tr td:nth-child(8)") == ["Phường Ba Đình", "Sở Tư pháp",
-                                                                          "Xã Bình Chánh"]
+    # the three lowest of each unit and rank group, the units in rank order: Sở Tài chính (1st of 4) is not one
+    assert page.texts("#tbl-agency_drilldown tbody tr td:nth-child(9)") == [
+        "Xã Bình Chánh", "Phường Ba Đình", "Phường Hoàn Kiếm", "Sở Tư pháp", "Sở Xây dựng", "Sở Y tế"]
+    assert page.texts("#tbl-agency_drilldown tbody tr:nth-child(4) td")[9:12] == ["40.00", "57.14", "▼2"]
     assert page.count("#tbl-ranking_quarter tbody tr") == 7 and page.count("#tbl-ranking_ytd tbody tr") == 7
     statuses = page.texts("#tbl-national_scorecard .status")
     assert statuses == ["Chệch hướng", "Có khả năng đạt"]
@@ -141,6 +143,7 @@ def test_a_mart_not_yet_published_is_said_in_its_section(tmp_path, monkeypatch):
     data = load_period(fx.MONTH)
     assert data["ranking_quarter"].missing == "rpt_service_ranking_period not published yet"
     assert data["agency_drilldown"].missing == "rpt_agency_ranking_monthly not published yet"
+    assert data["agency_ranking"].missing == "rpt_agency_ranking_monthly not published yet"
     assert len(data["ranking_month"].rows) == 7
     html = build_period_report(fx.MONTH, out=tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Not in this publication: rpt_service_ranking_period not published yet." in html

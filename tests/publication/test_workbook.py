@@ -14,7 +14,8 @@ from publication.exports import export_csv, export_workbook
 from publication.spreadsheet_cells import original_text
 from tests.publication import report_fixture as fx
 
-TABLES = ["ranking_month", "ranking_quarter", "ranking_ytd", "ranking_year", "agency_drilldown", "service_history",
+TABLES = ["ranking_month", "ranking_quarter", "ranking_ytd", "ranking_year", "agency_drilldown", "agency_ranking",
+          "service_history",
           "dti_ranking", "dti_history", "national_scorecard", "kpi_progress", "international", "task_status",
           "task_warnings", "quality_by_rule", "quality_by_unit", "quality_checks", "overrides", "withheld"]
 
