@@ -77,7 +77,6 @@ class Period:
     year: str                 # 2025
     dti_year: int | None
     kpi_as_of: dt.date | None
-    level: str = "province"
 
 
 @dataclass
@@ -177,13 +176,14 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
     specs.append(TableSpec(
         "agency_ranking", f"Every ranked handling agency, {period.month}", agency_columns,
         agency_select.format(extra=""), [month], "rpt_agency_ranking_monthly"))
+    groups = _groups(con, tables)
     specs.append(TableSpec(
         "service_history", f"766 scores by month through {period.month}",
         [Column("period_month", "Month", DATE), Column("unit_code", "Code"), Column("unit_name", "Unit"),
          Column("unit_level", "Level"), Column("is_backcast", "Back-cast", BOOL),
-         Column("unit_valid_from", "Unit valid from", DATE), Column("total_score", "Score", SCORE), *[Column(f"{g}_points", g.upper(), SCORE) for g in _groups(con, tables)]],
+         Column("unit_valid_from", "Unit valid from", DATE), Column("total_score", "Score", SCORE), *[Column(f"{g}_points", g.upper(), SCORE) for g in groups]],
         f"""SELECT period_month, unit_code, unit_name, unit_level, is_backcast, unit_valid_from, total_score
-                   {''.join(f', {g}_points' for g in _groups(con, tables))}
+                   {''.join(f', {g}_points' for g in groups)}
             FROM fct_service_index_monthly
             WHERE period_month <= CAST(? AS DATE) AND total_score IS NOT NULL
             ORDER BY unit_level DESC, unit_code, is_backcast, period_month""",
@@ -377,12 +377,14 @@ def _provenance(con: duckdb.DuckDBPyConnection, period: Period, tables: set[str]
                                       ("KPI and task tracking as of", period.kpi_as_of)]
     if "publication_status" in tables:
         status = con.execute(
-            "SELECT publication_basis, run_id, code_version, input_hash, checked_at, override_id "
-            "FROM publication_status WHERE period_month = CAST(? AS DATE)", [period.month_start.isoformat()]).fetchone()
+            "SELECT publication_basis, run_id, code_version, input_hash, checked_at, override_id, overridden_by, "
+            "override_reason, blocking_failures FROM publication_status WHERE period_month = CAST(? AS DATE)",
+            [period.month_start.isoformat()]).fetchone()
         if status:
             rows += [("Publication basis of the month", status[0]), ("Run", status[1]), ("Code version", status[2]),
                      ("Input hash (sha256 of the month's inputs)", status[3]), ("Validated at", status[4]),
-                     ("Override", status[5])]
+                     ("Blocking failures", status[8]), ("Override", status[5]), ("Overridden by", status[6]),
+                     ("Override reason", status[7])]
         else:
             rows.append(("Publication basis of the month", "not published (withheld or never validated)"))
     if "rpt_service_ranking_monthly" in tables:

@@ -69,8 +69,8 @@ def _fmt(value, kind: str) -> str:
         return f"{value:,.2f}"
     if kind == VALUE:
         return f"{value:,.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
-    if kind == PERCENT:
-        return f"{value * 100:.2f} %" if isinstance(value, float) and abs(value) <= 1 else f"{value:.2f}"
+    if kind == PERCENT:  # a share 0-1
+        return f"{value * 100:.2f} %"
     if kind == DATE:
         return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, dt.datetime) else str(value)
     return str(value)
@@ -186,7 +186,16 @@ def _summary(data: PeriodData) -> str:
     rejected = sum(r["rows_rejected"] or 0 for r in data["quality_by_unit"].dicts())
     loaded = sum(r["rows_loaded"] or 0 for r in data["quality_by_unit"].dicts())
     warnings = len(data["task_warnings"].rows)
-    return _cards([
+    facts = dict(data.provenance)
+    banner = ""
+    if basis == "override":
+        banner = (f'<p class="banner">{_esc(data.period.month)} is published on an override of its failed blocking checks '
+                  f'({_esc(facts.get("Blocking failures"))}): {_esc(facts.get("Override"))} by '
+                  f'{_esc(facts.get("Overridden by"))}, reason: “{_esc(facts.get("Override reason"))}”.</p>')
+    elif basis != "checks_passed":
+        banner = (f'<p class="banner">{_esc(data.period.month)} is not published ({_esc(basis or "never validated")}): '
+                  "its month tables are empty; the periods and indices of other gates are shown as published.</p>")
+    return banner + _cards([
         ("Units ranked", len(month)),
         ("First province", f"{top['unit_name']} ({top['total_score']:.2f})" if top else "—"),
         ("Publication basis", basis or "—"),
@@ -247,7 +256,7 @@ def render(data: PeriodData, out: Path) -> str:
     generated = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
     plotly_js = _plotly_js() if chart.count else ""
     return f"""<!DOCTYPE html>
-<html lang="vi">
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -260,7 +269,7 @@ def render(data: PeriodData, out: Path) -> str:
 </head>
 <body>
 <header class="report">
-<h1>Báo cáo chuyển đổi số, kỳ {_esc(p.month)}</h1>
+<h1 lang="vi">Báo cáo chuyển đổi số, kỳ {_esc(p.month)}</h1>
 <p class="sub">Digital transformation period report: the 766 service index of {_esc(p.month)} (quarter {_esc(p.quarter)},
 year to date), the DTI {_esc(p.dti_year or '—')}, KPI and task tracking as of {_esc(p.kpi_as_of or p.month_end)}.
 Published {_esc(data.published_at or '—')}; generated {_esc(generated)}.</p>

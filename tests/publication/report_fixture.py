@@ -236,7 +236,8 @@ def _rows() -> dict[str, list[dict]]:
             "period_month": dt.date.fromisoformat(f"{month}-01"), "is_publishable": basis == "checks_passed",
             "blocking_failures": None if basis == "checks_passed" else "dossiers_volume: failed",
             "checked_at": dt.datetime(2025, 9, 2, 3, 10), "publication_basis": basis,
-            "override_id": "ovr-2025-08-fixture" if basis == "override" else None, **PROVENANCE})
+            **({"override_id": "ovr-2025-08-fixture", "overridden_by": "auditor", "override_reason": INJECTION}
+               if basis == "override" else {}), **PROVENANCE})
     out["publication_overrides"].append({
         "override_id": "ovr-2025-08-fixture", "index_name": "service_index", "period_month": dt.date(2025, 8, 1),
         "overridden_checks": "dossiers_volume: failed", "reason": INJECTION, "overridden_by": "auditor",

@@ -86,6 +86,8 @@ def test_vietnamese_names_keep_their_diacritics_and_a_formula_stays_text(page):
     for name in ("Thành phố Hồ Chí Minh", "Sở Tư pháp", "Phường Ba Đình", "Chệch hướng", "Tỷ trọng kinh tế số"):
         assert name in text
     assert fx.INJECTION in text  # shown as the text it is (escaped), not markup
+    banner = page.texts(".banner")
+    assert len(banner) == 1 and "published on an override" in banner[0] and "ovr-2025-08-fixture" in banner[0]
     assert page.count('a[href="http://x"]') == 0
 
 

@@ -76,7 +76,8 @@ def test_cells_are_typed_with_number_formats(book):
 def test_a_planted_formula_is_inert_text(book):
     unit = next(r for r in _rows(book["ranking_month"]) if r["Code"].value == "99")["Unit"]
     reason = _rows(book["overrides"])[0]["Reason"]
-    for cell in (unit, reason):
+    about_reason = next(r[1] for r in book["about"].iter_rows(min_row=2, max_col=2) if r[0].value == "Override reason")
+    for cell in (unit, reason, about_reason):
         assert cell.value == fx.INJECTION
         assert cell.data_type == "s" and cell.quotePrefix
     for sheet in book.worksheets:  # no cell of the workbook is a formula
