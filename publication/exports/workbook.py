@@ -158,6 +158,7 @@ def export_csv(month: str, dti_year: int | None = None, out: Path | None = None,
     with duckdb.connect(str(published_database(database)), read_only=True) as con:
         _, specs = period_specs(con, month, dti_year)
         for spec in specs:
+            spec.missing = spec.missing or data.tables[spec.key].missing  # incl. a table that could not be read
             if not spec.missing:
                 write_csv(con, spec.sql, out / f"{spec.key}.csv", spec.params, order_all=False)
         about = [(what, None if value is None else str(value)) for what, value in _about_rows(data)]

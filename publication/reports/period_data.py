@@ -433,8 +433,14 @@ def load_period(month: str, dti_year: int | None = None, database: Path | None =
     with duckdb.connect(str(database), read_only=True) as con:
         period, specs = period_specs(con, month, dti_year)
         for spec in specs:
-            if not spec.missing:
+            if spec.missing:
+                continue
+            try:
                 spec.rows = con.execute(spec.sql, spec.params).fetchall()
+            except duckdb.BinderException as exc:
+                # a publication written by another version of the marts (a column renamed or not yet
+                # there): the table says so, the rest of the period is still reported
+                spec.missing = f"{spec.source} of this publication lacks a column the report reads ({str(exc).splitlines()[0]})"
         provenance = _provenance(con, period, _tables_of(con), manifest)
     pack = audit_packs_dir() / period.month
     return PeriodData(period=period, database=database, tables={s.key: s for s in specs}, provenance=provenance,

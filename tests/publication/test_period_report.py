@@ -152,6 +152,21 @@ def test_a_mart_not_yet_published_is_said_in_its_section(tmp_path, monkeypatch):
     assert "No audit pack for 2025-08" in html
 
 
+def test_a_publication_lacking_a_column_reports_the_rest(tmp_path, monkeypatch):
+    """A publication written before a mart gained a column the report reads (here the agencies'
+    share of applicable points): that table says so, every other one is reported."""
+    import duckdb
+
+    monkeypatch.setenv("DXMON_DATA_DIR", str(tmp_path / "data"))
+    database = fx.write_published(tmp_path / "data" / "published")
+    with duckdb.connect(str(database)) as con:
+        con.execute("ALTER TABLE rpt_agency_ranking_monthly DROP COLUMN score_percent_of_applicable")
+    data = load_period(fx.MONTH)
+    assert data["agency_drilldown"].missing.startswith("rpt_agency_ranking_monthly of this publication lacks a column")
+    assert "score_percent_of_applicable" in data["agency_drilldown"].missing
+    assert len(data["ranking_month"].rows) == 7 and len(data["kpi_progress"].rows) == 4
+
+
 def test_dxmon_report_command(tmp_path, monkeypatch, capsys):
     from orchestration.cli import main
 
