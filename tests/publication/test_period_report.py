@@ -131,11 +131,24 @@ def test_one_self_contained_file_with_relative_audit_pack_links_and_a_print_styl
 
 
 def test_printing_gives_a4_pages(page, tmp_path):
+    widest = "Math.max(...Array.from(document.querySelectorAll('.js-plotly-plot .main-svg')).map(s => s.width.baseVal.value))"
+    assert page.evaluate(widest) > 1000  # the screen layout
+    page.evaluate("(() => { const i = document.querySelector('input[data-table=\"tbl-ranking_month\"]');"
+                  " i.value = 'ha noi'; i.dispatchEvent(new Event('input')); })()")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # what the browser's Print does first
+    assert page.evaluate(widest) <= 700  # every chart at the A4 text width
+    hidden = "document.querySelectorAll('#tbl-ranking_month tbody tr[style*=\"none\"]').length"
+    assert page.evaluate(hidden) == 0  # a search typed before printing does not hide rows on paper
     pdf = tmp_path / "report.pdf"
     page._page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)  # the harness's page
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf.read_bytes())
     assert len(boxes) >= 3
     assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}  # A4 in points
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    page.evaluate("new Promise(r => setTimeout(r, 200))")
+    assert page.evaluate(widest) > 1000  # back to the screen's width
+    page.evaluate("(() => { const i = document.querySelector('input[data-table=\"tbl-ranking_month\"]');"
+                  " i.value = ''; i.dispatchEvent(new Event('input')); })()")
 
 
 def test_a_mart_not_yet_published_is_said_in_its_section(tmp_path, monkeypatch):

@@ -49,15 +49,17 @@
     var counter = document.querySelector('span[data-count="' + table.id + '"]');
     if (input) { input.addEventListener("input", function () { filter(table, input.value, counter); }); }
   });
-  // printing: every row, charts fitted to the page width
-  function fitCharts() {
-    if (window.Plotly) {
-      document.querySelectorAll(".js-plotly-plot").forEach(function (plot) { window.Plotly.Plots.resize(plot); });
-    }
-  }
+  // printing: every row, and the charts drawn at the A4 text width (186 mm, about 700 CSS px;
+  // the print layout is not computed yet when beforeprint fires, so the width is set, not measured)
+  var PRINT_WIDTH = 700;
+  function plots() { return window.Plotly ? document.querySelectorAll(".js-plotly-plot") : []; }
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("table.data tbody tr").forEach(function (r) { r.style.display = ""; });
-    fitCharts();
+    plots().forEach(function (plot) { window.Plotly.relayout(plot, { width: PRINT_WIDTH }); });
   });
-  window.addEventListener("afterprint", fitCharts);
+  window.addEventListener("afterprint", function () {
+    plots().forEach(function (plot) {
+      window.Plotly.relayout(plot, { width: null, autosize: true }).then(function () { window.Plotly.Plots.resize(plot); });
+    });
+  });
 })();
