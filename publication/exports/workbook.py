@@ -117,9 +117,11 @@ def _about_sheet(book, data: PeriodData) -> None:
             cell.number_format = DATETIME_FORMAT
         elif isinstance(value, dt.date):
             cell.number_format = NUMBER_FORMATS[DATE]
+    from openpyxl.styles import Font
+
     start = len(rows) + 3
     for i, label in enumerate(("Sheet", "Table", "Source mart", "Rows", "Note"), start=1):
-        set_text_cell(sheet.cell(row=start, column=i), label).font = sheet.cell(row=1, column=1).font.copy()
+        set_text_cell(sheet.cell(row=start, column=i), label).font = Font(bold=True)
     for r, spec in enumerate(data.tables.values(), start=start + 1):
         for i, value in enumerate((spec.key[:31], spec.title, spec.source, len(spec.rows),
                                    f"not published: {spec.missing}" if spec.missing else spec.note), start=1):
