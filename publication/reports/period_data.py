@@ -317,18 +317,21 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
         """SELECT override_id, index_name, period_month, overridden_checks, reason, overridden_by, overridden_at
            FROM publication_overrides WHERE period_month <= CAST(? AS DATE) ORDER BY overridden_at, override_id""",
         [month], "publication_overrides"))
+    # the DTI's gate is published once the DTI has scores: its years join when the table is there
+    dti_gate = "dti_publication_status" in tables
     specs.append(TableSpec(
         "withheld", "Periods withheld or published on an override",
         [Column("index_name", "Index"), Column("period", "Period"), Column("publication_basis", "Basis"),
          Column("blocking_failures", "Blocking failures"), Column("override_id", "Override")],
         """SELECT 'service_index' AS index_name, strftime(period_month, '%Y-%m') AS period, publication_basis,
                   blocking_failures, override_id
-           FROM publication_status WHERE publication_basis <> 'checks_passed' AND period_month <= CAST(? AS DATE)
+           FROM publication_status WHERE publication_basis <> 'checks_passed' AND period_month <= CAST(? AS DATE)"""
+        + ("""
            UNION ALL
            SELECT 'dti', CAST(year AS VARCHAR), publication_basis, blocking_failures, override_id
-           FROM dti_publication_status WHERE publication_basis <> 'checks_passed' AND year <= ?
-           ORDER BY 1, 2""",
-        [month, period.month_start.year], "publication_status"))
+           FROM dti_publication_status WHERE publication_basis <> 'checks_passed' AND year <= ?""" if dti_gate else "")
+        + " ORDER BY 1, 2",
+        [month, period.month_start.year] if dti_gate else [month], "publication_status"))
     return specs
 
 

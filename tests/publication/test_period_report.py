@@ -163,6 +163,13 @@ def test_a_mart_not_yet_published_is_said_in_its_section(tmp_path, monkeypatch):
     html = build_period_report(fx.MONTH, out=tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Not in this publication: rpt_service_ranking_period not published yet." in html
     assert "No audit pack for 2025-08" in html
+    tables = [t for t in fx.schema() if t != "dti_publication_status"]  # before the DTI has scores
+    fx.write_published(tmp_path / "data" / "published", tables)
+    assert load_period(fx.MONTH)["withheld"].dicts() == [
+        {"index_name": "service_index", "period": "2025-06", "publication_basis": "withheld",
+         "blocking_failures": "dossiers_volume: failed", "override_id": None},
+        {"index_name": "service_index", "period": "2025-08", "publication_basis": "override",
+         "blocking_failures": "dossiers_volume: failed", "override_id": "ovr-2025-08-fixture"}]
 
 
 def test_a_publication_lacking_a_column_reports_the_rest(tmp_path, monkeypatch):
