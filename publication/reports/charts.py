@@ -236,9 +236,9 @@ def agency_spread(data: PeriodData) -> go.Figure | None:
     rows = [r for r in data["agency_ranking"].dicts() if r["score_percent_of_applicable"] is not None]
     if not rows:
         return None
-    units = sorted({(r["unit_rank"] or 10**6, r["parent_unit_code"], r["parent_unit_name"] or r["parent_unit_code"])
-                    for r in rows})
-    order = [name for _, _, name in units]
+    units = sorted({(r["parent_unit_level"] != "province", r["unit_rank"] or 10**6, r["parent_unit_code"],
+                     r["parent_unit_name"] or r["parent_unit_code"]) for r in rows})  # provinces first, by rank
+    order = [name for *_, name in units]
     fig = go.Figure()
     for i, level in enumerate(sorted({r["agency_level"] for r in rows})):
         level_rows = [r for r in rows if r["agency_level"] == level]

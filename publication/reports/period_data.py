@@ -153,20 +153,21 @@ def _specs(con: duckdb.DuckDBPyConnection, period: Period) -> list[TableSpec]:
             "A period's score is computed over its distinct dossiers, never the mean of its months; "
             "an incomplete period says which months are missing."))
     agency_columns = [
-        Column("parent_unit_code", "Unit code"), Column("parent_unit_name", "Unit"),
-        Column("unit_rank", "Unit rank", INT), Column("rank_group", "Ranked among"),
+        Column("parent_unit_level", "Unit level"), Column("parent_unit_code", "Unit code"),
+        Column("parent_unit_name", "Unit"), Column("unit_rank", "Unit rank", INT), Column("rank_group", "Ranked among"),
         Column("agency_level", "Agency level"), Column("rank", "Rank", INT), Column("ranked_agency_count", "Of", INT),
         Column("agency_code", "Agency code"), Column("agency_name", "Agency"), Column("total_score", "Score", SCORE),
         Column("score_percent_of_applicable", "% of applicable points", SCORE), Column("rank_change", "Change", CHANGE),
         Column("band", "Band")]
-    agency_select = """SELECT a.parent_unit_code, a.parent_unit_name, u.rank AS unit_rank, a.rank_group, a.agency_level,
+    agency_select = """SELECT a.parent_unit_level, a.parent_unit_code, a.parent_unit_name, u.rank AS unit_rank, a.rank_group, a.agency_level,
                   a.rank, a.ranked_agency_count, a.agency_code, a.agency_name, a.total_score,
                   a.score_percent_of_applicable, a.rank_change, a.band
            FROM rpt_agency_ranking_monthly a
            LEFT JOIN rpt_service_ranking_monthly u
              ON u.period_month = a.period_month AND u.unit_code = a.parent_unit_code AND NOT u.is_backcast
            WHERE a.period_month = CAST(? AS DATE) {extra}
-           ORDER BY u.rank NULLS LAST, a.parent_unit_code, a.rank_group, a.rank DESC, a.agency_code"""
+           ORDER BY a.parent_unit_level DESC, u.rank NULLS LAST, a.parent_unit_code, a.rank_group, a.rank DESC,
+                    a.agency_code"""
     specs.append(TableSpec(
         "agency_drilldown", f"The lowest handling agencies of each unit, {period.month}", agency_columns,
         agency_select.format(extra="AND a.rank > a.ranked_agency_count - 3"), [month], "rpt_agency_ranking_monthly",

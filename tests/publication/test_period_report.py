@@ -105,9 +105,9 @@ def test_search_ignores_diacritics_and_sorting_orders_by_value(page):
 
 def test_the_drilldown_periods_kpi_tasks_and_quality_sections(page):
     # the three lowest of each unit and rank group, the units in rank order: Sở Tài chính (1st of 4) is not one
-    assert page.texts("#tbl-agency_drilldown tbody tr td:nth-child(9)") == [
+    assert page.texts("#tbl-agency_drilldown tbody tr td:nth-child(10)") == [
         "Xã Bình Chánh", "Phường Ba Đình", "Phường Hoàn Kiếm", "Sở Tư pháp", "Sở Xây dựng", "Sở Y tế"]
-    assert page.texts("#tbl-agency_drilldown tbody tr:nth-child(4) td")[9:12] == ["40.00", "57.14", "▼2"]
+    assert page.texts("#tbl-agency_drilldown tbody tr:nth-child(4) td")[10:13] == ["40.00", "57.14", "▼2"]
     assert page.count("#tbl-ranking_quarter tbody tr") == 7 and page.count("#tbl-ranking_ytd tbody tr") == 7
     statuses = page.texts("#tbl-national_scorecard .status")
     assert statuses == ["Chệch hướng", "Có khả năng đạt"]
