@@ -93,7 +93,7 @@ class PeriodData:
 
 
 def parse_month(month: str) -> tuple[dt.date, dt.date]:
-    text = str(month).strip()[:7]
+    text = str(month).strip()
     if not MONTH_PATTERN.match(text):
         raise PeriodError(f"a report period is a month YYYY-MM, not {month!r}")
     start = dt.date.fromisoformat(f"{text}-01")

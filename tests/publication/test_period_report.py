@@ -187,6 +187,22 @@ def test_a_publication_lacking_a_column_reports_the_rest(tmp_path, monkeypatch):
     assert len(data["ranking_month"].rows) == 7 and len(data["kpi_progress"].rows) == 4
 
 
+def test_the_rank_interval_column_shows_the_audit_s_interval_once_published(tmp_path, monkeypatch):
+    """The hook for issue 15: when the ranking mart carries rank_interval_low / rank_interval_high,
+    the "Rank interval" column shows them."""
+    import duckdb
+
+    monkeypatch.setenv("DXMON_DATA_DIR", str(tmp_path / "data"))
+    database = fx.write_published(tmp_path / "data" / "published")
+    with duckdb.connect(str(database)) as con:
+        con.execute("ALTER TABLE rpt_service_ranking_monthly ADD COLUMN rank_interval_low BIGINT")
+        con.execute("ALTER TABLE rpt_service_ranking_monthly ADD COLUMN rank_interval_high BIGINT")
+        con.execute("UPDATE rpt_service_ranking_monthly SET rank_interval_low = greatest(rank - 1, 1), "
+                    "rank_interval_high = rank + 1 WHERE unit_code = '46'")
+    rows = {r["unit_code"]: r["rank_interval"] for r in load_period(fx.MONTH)["ranking_month"].dicts()}
+    assert rows["46"] == "1–3" and rows["79"] is None
+
+
 def test_dxmon_report_command(tmp_path, monkeypatch, capsys):
     from orchestration.cli import main
 
@@ -197,6 +213,7 @@ def test_dxmon_report_command(tmp_path, monkeypatch, capsys):
     assert "nothing published yet" in capsys.readouterr().err
     fx.write_published(tmp_path / "data" / "published")
     assert main(["report", "--month", "2025-13"]) == 2
+    assert main(["report", "--month", "2025-081"]) == 2
     assert main(["report", "--month", "2025-08", "--dti-year", "2022"]) == 0
     out = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert out == tmp_path / "data" / "reports" / "report-2025-08.html" and out.is_file()
