@@ -85,6 +85,12 @@ def demo_run(args) -> int:
         print_kpi_outputs()
     if not args.skip_tasks:
         print_task_outputs(args.last[:7])
+    if ok:
+        from orchestration.cli.reports import write_demo_outputs
+
+        report, workbook = write_demo_outputs(args.last[:7], None if args.skip_dti else max(DEMO_DTI_YEARS))
+        print(f"\nReport of {args.last[:7]} (opens offline; print it to PDF from the browser): {report}")
+        print(f"Workbook of {args.last[:7]} (every table, typed, with its provenance sheet): {workbook}")
     return 0 if ok and dti_ok and kpi_ok else 1
 
 

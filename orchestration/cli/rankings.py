@@ -151,9 +151,13 @@ def print_grain_outputs(database: Path | None = None, top: int = 5, drill_unit: 
         print(f"  periods: {exc}")
         periods = []
     if periods:
-        print("  periods published (quarter, year, year to date: summed over the period's dossiers, never a mean of months):")
-        print("    " + "; ".join(f"{p['period']} " + ("complete" if p["is_complete"] else f"incomplete ({p['missing']} missing)")
-                                 for p in periods))
+        print("  periods published (summed over the period's dossiers, each counted once; never a mean of months):")
+        for kind, label in (("quarter", "quarters"), ("year", "years"), ("year_to_date", "years to date")):
+            of_kind = [p for p in periods if p["period_kind"] == kind]
+            if of_kind:
+                print(f"    {label}: " + "; ".join(
+                    f"{p['period']} " + ("complete" if p["is_complete"] else f"incomplete ({p['missing']} missing)")
+                    for p in sorted(of_kind, key=lambda p: p["period"])))
         complete_quarters = [p["period"] for p in periods if p["period_kind"] == "quarter" and p["is_complete"]]
         ytd = [p["period"] for p in periods if p["period_kind"] == "year_to_date"]
         for period in [*complete_quarters[-1:], *ytd[-1:]]:

@@ -35,108 +35,13 @@ measures as (
 
 ),
 
-units_by_month as (
-
-    select * from {{ ref('int_units_valid_by_month') }}
-
-),
-
-units as (
-
-    select * from {{ ref('int_units_unioned') }}
-
-),
-
-unit_attribution as (
-
-    select * from {{ ref('int_unit_codes_attributed') }}
-
-),
-
 months as (
 
     select distinct period_month from scored
 
 ),
 
-latest_unit_versions as (
-
-    select
-        units.*,
-        row_number() over (partition by unit_code order by valid_from desc) as version_rank
-    from units
-
-),
-
-as_reported_units as (
-
-    select
-        months.period_month,
-        false as is_backcast,
-        units_by_month.unit_code,
-        units_by_month.unit_name,
-        units_by_month.unit_level,
-        units_by_month.valid_from as unit_valid_from,
-        units_by_month.is_ranked_in_service_index
-    from months
-    inner join units_by_month
-        on units_by_month.period_month = months.period_month
-
-),
-
-backcast_codes as (
-
-    -- today's units that have a unit valid in the month among their predecessors
-    select distinct
-        months.period_month,
-        unit_attribution.backcast_unit_code as unit_code
-    from months
-    inner join unit_attribution
-        on unit_attribution.period_month = months.period_month
-        and unit_attribution.reported_unit_code = unit_attribution.unit_code
-
-),
-
-backcast_units as (
-
-    select
-        backcast_codes.period_month,
-        true as is_backcast,
-        backcast_codes.unit_code,
-        latest_unit_versions.unit_name,
-        latest_unit_versions.unit_level,
-        latest_unit_versions.valid_from as unit_valid_from,
-        latest_unit_versions.is_ranked_in_service_index
-    from backcast_codes
-    inner join latest_unit_versions
-        on latest_unit_versions.unit_code = backcast_codes.unit_code
-        and latest_unit_versions.version_rank = 1
-
-),
-
-unit_spine as (
-
-    select * from as_reported_units
-    where is_ranked_in_service_index
-        or exists (
-            select 1 from scored
-            where scored.period_month = as_reported_units.period_month
-                and scored.unit_code = as_reported_units.unit_code
-                and not scored.is_backcast
-        )
-
-    union all
-
-    select * from backcast_units
-    where is_ranked_in_service_index
-        or exists (
-            select 1 from scored
-            where scored.period_month = backcast_units.period_month
-                and scored.unit_code = backcast_units.unit_code
-                and scored.is_backcast
-        )
-
-),
+{{ service_unit_spine('months', 'period_month', 'period_month') }},
 
 {{ service_index_pivoted('scored', ['period_month', 'is_backcast', 'unit_code']) }},
 
