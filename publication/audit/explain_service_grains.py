@@ -239,7 +239,8 @@ def format_period_explanation(e: dict) -> str:
         if i["sum_of_monthly_denominators"] is not None and i["denominator"] is not None \
                 and abs(i["sum_of_monthly_denominators"] - i["denominator"]) > 1e-9:
             once = (f" (sum of the months: {_num(i['sum_of_monthly_numerators'])} / "
-                    f"{_num(i['sum_of_monthly_denominators'])}: entities in several months counted once)")
+                    f"{_num(i['sum_of_monthly_denominators'])}; the period counts each entity once, its 'in period' "
+                    f"flags judged from the period's start)")
         out.append(f"\n  indicator {i['indicator_code']} ({i['group_code']}): {i['numerator_measure']} "
                    f"{_num(i['numerator'])} / {i['denominator_measure']} {_num(i['denominator'])} = "
                    f"{_num(i['ratio'])} -> {_num(i['points'])} of {_num(i['max_points'])} points; rule "
@@ -261,7 +262,7 @@ def format_agency_explanation(e: dict) -> str:
         f"service_index {e['period']} agency {e['agency_code']} {e['agency_name'] or ''} ({e['agency_level']}) of "
         f"{e['parent_unit_code']} {e['parent_unit_name'] or ''}: total {_num(e['total_score'])} of "
         f"{_num(e['applicable_max_points'])} applicable points"
-        + (f", rank {r['rank']} of {r['ranked_agency_count']} within the parent and level"
+        + (f", rank {r['rank']} of {r['ranked_agency_count']} within its unit and rank group"
            + (f" (previous {r['previous_rank']}, change {r['rank_change']:+d})"
               if r.get("previous_rank") is not None else " (no previous rank)")
            if r else f", not ranked ({e['not_ranked_reason'] or 'no score'})"),
