@@ -222,8 +222,13 @@ def test_a_corrected_file_leaves_no_stale_flags(month):
         dup_sources = con.execute(
             "SELECT DISTINCT s.original_location FROM raw.dossiers d JOIN raw.ingested_sources s USING (source_id) "
             "WHERE d.rejection_rule = 'duplicate_key' AND d.dossier_id LIKE 'X.%'").fetchall()
-        # dossiers_a v1 sorts first (by source id): dossiers_b's five rows are the duplicates
-        assert dup_sources == [(str(m.folder / "dossiers_b.csv"),)]
+        # the first occurrence by source id (file:<month>:<kind>:<sha256 prefix>) is kept: the
+        # other file's five rows are the duplicates (which file that is follows the contents' hashes)
+        later = con.execute(
+            "SELECT original_location FROM raw.ingested_sources WHERE extract_kind = 'dossiers' "
+            "ORDER BY source_id DESC LIMIT 1").fetchone()
+        assert dup_sources == [later]
+        assert later[0] in (str(m.folder / "dossiers_a.csv"), str(m.folder / "dossiers_b.csv"))
         assert con.execute("SELECT rejection_rule FROM raw.dossiers WHERE dossier_id = 'A.unit'").fetchone() == (
             "unit_not_valid_in_period",)
 
