@@ -25,10 +25,10 @@ shared; commands that do not open it take nothing.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from orchestration.cli import audit, demo, dti, kpi, publication, rankings, service_index, tasks
+from orchestration.cli.console import command_session, command_slug
 from orchestration.cli.environment import setup_environment
 from orchestration.warehouse_lock import EXIT_BUSY, WRITE, WarehouseBusy, warehouse_lock
 
@@ -37,7 +37,9 @@ COMMAND_MODULES = (service_index, rankings, publication, audit, dti, kpi, tasks,
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxmon", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="the full Dagster, dbt and Python log stream on the console (it is always in the "
+                             "command's log file, data/logs/)")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -45,10 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     setup_environment()
+    # the console: step lines and warnings; everything else in data/logs/<time>-<command>.log
+    # (orchestration/cli/console.py); -v: the full stream on the console too
+    with command_session(command_slug(argv), args.verbose):
+        return _dispatch(args, argv)
+
+
+def _dispatch(args, argv: list[str]) -> int:
     # what the command does to the warehouse: each command declares `warehouse_access`
     # (READ, or None when it does not open it; a callable decides from the arguments);
     # undeclared commands write, so a new command is a writer until it says otherwise
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         access = access(args)
     if not access:
         return args.handler(args)
-    command = " ".join(["dxmon", *(sys.argv[1:] if argv is None else argv)])[:300]
+    command = " ".join(["dxmon", *argv])[:300]
     try:
         with warehouse_lock(access, command=command):
             return args.handler(args)
