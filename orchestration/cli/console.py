@@ -94,6 +94,10 @@ class ConsoleSession:
         self.stream = stream  # the console (stdout) at the start of the command; None: sys.stdout
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         self.log_path = logs_dir() / f"{stamp}-{command}.log"
+        n = 1
+        while self.log_path.exists():  # two commands of the same name within a second
+            n += 1
+            self.log_path = logs_dir() / f"{stamp}-{command}-{n}.log"
         self.file_handler: logging.FileHandler | None = None
         self.console_handler: logging.Handler | None = None
         self.announced = False

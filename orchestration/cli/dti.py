@@ -109,7 +109,7 @@ def ranking_columns():
     from orchestration.cli.text_tables import Column, rank_change
 
     return [Column("rank", "rank", 0, keep=True, align="right"),
-            Column("change", lambda r: rank_change(r["rank_change"]), 1, align="right", min_width=3),
+            Column("change", lambda r: rank_change(r["rank_change"]), 1, align="right"),
             Column("unit", lambda r: f"{r['unit_code']} {r['unit_name'] or ''}".strip(), 0, keep=True),
             Column("DTI", lambda r: "—" if r["dti_value"] is None else f"{r['dti_value']:.4f}", 0, keep=True,
                    align="right"),

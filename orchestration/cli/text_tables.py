@@ -24,6 +24,7 @@ import decimal
 import io
 import json
 import shutil
+import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -146,8 +147,9 @@ def fit_table(columns: Sequence[Column], rows: Sequence[dict], width: int | None
         lines.append(GAP.join(pad(truncate(line[i], widths[i]), widths[i], columns[i].align) for i in shown))
     out = "\n".join(text.rstrip() for text in lines)
     if left_out:
-        out += (f"\n(left out to fit {width} columns: {', '.join(reversed(left_out))}; "
+        note = (f"(left out to fit {width} columns: {', '.join(reversed(left_out))}; "
                 "--format csv or json gives every column)")
+        out += "\n" + "\n".join(textwrap.wrap(note, max(width, 40)))
     return out
 
 
