@@ -103,6 +103,8 @@ class ConsoleSession:
         self.announced = False
         self._saved_level: int | None = None
         self.lock = threading.RLock()
+        self.framework_notes = 0  # Python warnings and Dagster's own warnings kept off the console
+        self.framework_example: str | None = None
 
     # -- set-up --------------------------------------------------------------------------------
     def install(self) -> ConsoleSession:
@@ -123,14 +125,24 @@ class ConsoleSession:
             console.setLevel(logging.WARNING)
             console.setFormatter(_PlainFormatter())
             console.addFilter(_NotDagsterEvent())
-            # Python warnings (Dagster's BetaWarnings at import...) are for developers: log file only
-            console.addFilter(lambda record: record.name != "py.warnings")
+            # Python warnings (Dagster's BetaWarnings at import...) and the framework's own loggers
+            # (dagster._core...: e.g. a blocking check without a result because the reference data
+            # was not rebuilt) are for developers: log file only, counted (`framework_notes`)
+            console.addFilter(self._for_people)
         self.console_handler = console
         root.addHandler(self.file_handler)
         root.addHandler(console)
         logging.captureWarnings(True)
         _session = self
         return self
+
+    def _for_people(self, record: logging.LogRecord) -> bool:
+        if record.name == "py.warnings" or record.name.startswith("dagster"):
+            self.framework_notes += 1
+            if self.framework_example is None:
+                self.framework_example = record.getMessage().strip().splitlines()[0][:160] if record.msg else ""
+            return False
+        return True
 
     def uninstall(self) -> None:
         global _session
@@ -561,6 +573,8 @@ def reported_job(job, name: str, label: str, run_config: Mapping | None) -> Iter
         saved_stdout = sys.stdout
         capture = _StdoutCapture(reporter, saved_stdout if session.verbose else None)
         sys.stdout = capture
+        notes_before = session.framework_notes
+        session.framework_example = None
         reporter.start()
         try:
             yield job.with_logger_defs(loggers), config, reporter
@@ -569,6 +583,10 @@ def reported_job(job, name: str, label: str, run_config: Mapping | None) -> Iter
             capture.close_buffer()
             sys.stdout = saved_stdout
             logging.getLogger().removeHandler(tap)
+            notes = session.framework_notes - notes_before
+            if notes and not session.verbose:
+                session.print(f"  {notes} warnings of Dagster itself, in the log file only "
+                              f"(the first: {session.framework_example})")
     finally:
         if own:
             session.finish()
