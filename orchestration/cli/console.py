@@ -439,20 +439,25 @@ class JobReporter:
                 parts.append(what)
             return "  ... running: " + "; ".join(parts)
 
+    def tick(self) -> None:
+        """One beat of the progress: on a terminal, the status line rewritten in place; else a
+        plain line when the last one is PROGRESS_EVERY_S old."""
+        text = self.progress_text()
+        if text is None:
+            return
+        with self.session.lock:
+            if self.tty:
+                width = _terminal_width()
+                self.session.console.write("\r\033[K" + text[: width - 1])
+                self.session.console.flush()
+                self._status_shown = True
+            elif time.monotonic() - self._last_progress >= PROGRESS_EVERY_S:
+                self._last_progress = time.monotonic()
+                self.session.print(text)
+
     def _tick(self) -> None:
         while not self._stop.wait(TTY_REFRESH_S if self.tty else 1.0):
-            text = self.progress_text()
-            if text is None:
-                continue
-            with self.session.lock:
-                if self.tty:
-                    width = _terminal_width()
-                    self.session.console.write("\r\033[K" + text[: width - 1])
-                    self.session.console.flush()
-                    self._status_shown = True
-                elif time.monotonic() - self._last_progress >= PROGRESS_EVERY_S:
-                    self._last_progress = time.monotonic()
-                    self.session.print(text)
+            self.tick()
 
     def start(self) -> None:
         if not self.session.verbose:

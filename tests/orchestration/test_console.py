@@ -97,15 +97,18 @@ def test_verbose_brings_the_stream_back(runs):
 
 # --- the job reporter, fed by hand --------------------------------------------------------------
 
-def test_progress_counts_dbt_nodes_and_loader_rows():
-    from orchestration.cli.console import ConsoleSession, JobReporter, StepState
+def _reporter(tmp_path, monkeypatch, tty: bool):
+    from orchestration.cli.console import ConsoleSession, JobReporter
 
-    session = ConsoleSession.__new__(ConsoleSession)  # no log file, no handlers
-    session.verbose, session.stream, session.file_handler = False, io.StringIO(), None
-    import threading
+    monkeypatch.setenv("DXMON_DATA_DIR", str(tmp_path))
+    session = ConsoleSession("test", stream=io.StringIO())  # not installed: no handlers, no file
+    return JobReporter(session, "monthly_service_index", "test", tty=tty)
 
-    session.lock = threading.RLock()
-    reporter = JobReporter(session, "monthly_service_index", "test", tty=False)
+
+def test_progress_counts_dbt_nodes_and_loader_rows(tmp_path, monkeypatch):
+    from orchestration.cli.console import StepState
+
+    reporter = _reporter(tmp_path, monkeypatch, tty=False)
     reporter.steps["dbt_models"] = StepState("dbt_models", started=0.0)
     for line in ("1 of 4 START sql view model staging.stg_a ...... [RUN]",
                  "1 of 4 OK created sql view model staging.stg_a ...... [OK in 0.05s]",
@@ -119,6 +122,24 @@ def test_progress_counts_dbt_nodes_and_loader_rows():
                                                   "args": ("a.csv", 1500, 3)}))
     text = reporter.progress_text()
     assert "dbt_models" in text and "dbt 2/4 nodes" in text and "1,500 rows loaded" in text and "rows/s" in text
+    reporter.tick()  # plain output: nothing until PROGRESS_EVERY_S passed since the last line
+    assert reporter.session.stream.getvalue() == ""
+    reporter._last_progress -= 11
+    reporter.tick()
+    assert reporter.session.stream.getvalue() == text + "\n"  # a whole line, no \r
+
+
+def test_on_a_terminal_the_progress_is_one_line_rewritten_in_place(tmp_path, monkeypatch):
+    from orchestration.cli.console import StepState
+
+    reporter = _reporter(tmp_path, monkeypatch, tty=True)
+    reporter.steps["raw_extracts"] = StepState("raw_extracts", started=0.0)
+    reporter.tick()
+    reporter.tick()
+    shown = reporter.session.stream.getvalue()
+    assert shown.count("\r\033[K") == 2 and "\n" not in shown and "raw_extracts" in shown
+    reporter._emit("  2025-07  raw_extracts  ok")  # a step line clears the status line first
+    assert reporter.session.stream.getvalue().endswith("\r\033[K  2025-07  raw_extracts  ok\n")
 
 
 def test_rows_and_partition_range_of_a_step():
