@@ -66,9 +66,9 @@ def quarantine_columns(files: bool = False):
                 Column("kind", "input_kind", 3)]
     return [Column("rule", "rule", 0, keep=True),
             Column("rows", "rows", 0, keep=True, align="right"),
-            Column("example", "example_reason", 1, min_width=20),
-            Column("file", "example_file", 2, min_width=16),
-            Column("row", "example_row", 2, align="right", min_width=3),
+            Column("example", "example_reason", 1, min_width=24),
+            Column("file:row", lambda r: f"{Path(r['example_file'] or '?').name}:{r['example_row']}", 1,
+                   min_width=16),
             Column("extract", "extract_kind", 3)]
 
 

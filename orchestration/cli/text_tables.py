@@ -124,30 +124,41 @@ def fit_table(columns: Sequence[Column], rows: Sequence[dict], width: int | None
                for i, c in enumerate(columns)]
     widths = list(natural)
     shown = list(range(len(columns)))
+    headers = [c.header for c in columns]
 
     def total() -> int:
         return sum(widths[i] for i in shown) + len(GAP) * (len(shown) - 1)
 
-    # least important first; among equals, the rightmost first
-    order = sorted((i for i, c in enumerate(columns) if not c.keep),
-                   key=lambda i: (-columns[i].importance, -i))
-    for i in order:  # 1. shorten
-        if total() <= width:
-            break
-        floor = min(natural[i], max(columns[i].min_width, 2))
-        widths[i] = max(floor, widths[i] - (total() - width))
+    # the columns give way by tiers of importance, least important first: a tier is shortened
+    # (its widest column first, down to each one's minimum), then, when that is not enough, left
+    # out (rightmost first), before the next more important tier is touched
+    tiers = sorted({c.importance for c in columns if not c.keep}, reverse=True)
     left_out = []
-    for i in order:  # 2. leave out
-        if total() <= width:
-            break
-        shown.remove(i)
-        left_out.append(columns[i].header)
+    for tier in tiers:
+        members = [i for i, c in enumerate(columns) if not c.keep and c.importance == tier]
+        floors = {i: min(natural[i], max(columns[i].min_width, 2)) for i in members}
+        while total() > width:
+            room = [i for i in members if widths[i] > floors[i]]
+            if not room:
+                break
+            widest = max(room, key=lambda i: (widths[i], i))
+            widths[widest] -= 1
+        dropped = False
+        for i in reversed(members):
+            if total() <= width:
+                break
+            shown.remove(i)
+            left_out.append(columns[i].header)
+            dropped = True
+        if dropped:  # what is left of the tier takes back the room a dropped column freed
+            for i in (i for i in members if i in shown):
+                widths[i] = min(natural[i], widths[i] + max(width - total(), 0))
     lines = [GAP.join(pad(truncate(columns[i].header, widths[i]), widths[i], columns[i].align) for i in shown)]
     for line in cells:
         lines.append(GAP.join(pad(truncate(line[i], widths[i]), widths[i], columns[i].align) for i in shown))
     out = "\n".join(text.rstrip() for text in lines)
     if left_out:
-        note = (f"(left out to fit {width} columns: {', '.join(reversed(left_out))}; "
+        note = (f"(left out to fit {width} columns: {', '.join(sorted(left_out, key=headers.index))}; "
                 "--format csv or json gives every column)")
         out += "\n" + "\n".join(textwrap.wrap(note, max(width, 40)))
     return out

@@ -199,14 +199,19 @@ def test_a_terminal_narrower_than_the_unit_name_wraps_rather_than_hide_it():
     assert "change" not in out.splitlines()[0]  # the other columns gave way first
 
 
-def test_narrow_terminal_shortens_other_columns_before_the_unit_name():
+def test_a_narrow_terminal_gives_way_with_the_least_important_columns_first():
     rows = [{"rule": "invalid_date", "rows": 12, "example_reason": "ngày tiếp nhận '31/02/2025' không hợp lệ " * 3,
              "example_file": "/data/landing/2025-07/so_tttt_thua_thien_hue.xlsx"}]
     columns = [Column("rule", "rule", 0, keep=True), Column("rows", "rows", 0, keep=True, align="right"),
                Column("example", "example_reason", 1, min_width=20), Column("file", "example_file", 2, min_width=16)]
     out = fit_table(columns, rows, width=80)
     assert all(display_width(line) <= 80 for line in out.splitlines()), out
-    assert "invalid_date" in out and "…" in out and "left out" not in out  # shortened, all four shown
+    header, first = out.splitlines()[:2]
+    assert header.split() == ["rule", "rows", "example"] and re.match(r"invalid_date +12  ngày tiếp nhận", first)
+    assert first.endswith("…") and display_width(first) == 80  # the example shortened to what is left
+    assert "(left out to fit 80 columns: file;" in out  # the less important file gave way first
+    wide = fit_table(columns, rows, width=200)
+    assert "left out" not in wide and "so_tttt_thua_thien_hue.xlsx" in wide and "…" not in wide
 
 
 def test_csv_and_json_formats_and_an_injection_is_inert():
