@@ -127,9 +127,9 @@ def format_ranking(rows: list[dict], fmt: str = "table", width: int | None = Non
     for level, group in dict.fromkeys((r["level"], r["unit_group"]) for r in rows):
         of_group = [r for r in rows if (r["level"], r["unit_group"]) == (level, group)]
         first = of_group[0]
-        basis = (f"provisional as of {str(first['period_month'])[:7]}" if first["is_provisional"] else "final")
+        basis = (f"provisional {str(first['period_month'])[:7]}" if first["is_provisional"] else "final")
         out.append(f"{level}{' ' + str(group) if group else ''}: {len(of_group)} units, {basis}, "
-                   f"methodology {first['methodology_version']}")
+                   f"{first['methodology_version']}")
         out.append(fit_table(ranking_columns(), of_group, width))
     return "\n".join(out)
 

@@ -253,3 +253,30 @@ def test_tasks_and_rankings_share_the_moved_table():
 
     assert tasks._table is text_tables.table and rankings._table is text_tables.table
     assert text_tables.table(("a", "bb"), [(1, "x" * 70)]) == "a  bb\n1  " + "x" * 60
+
+
+def test_dti_ranking_through_the_cli_fits_80_columns_with_whole_unit_names(data_root, monkeypatch):
+    from ingestion.core.warehouse import connect
+
+    monkeypatch.setenv("DAGSTER_HOME", str(data_root / "dagster_home"))
+    monkeypatch.setenv("COLUMNS", "80")
+    with connect() as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("""CREATE TABLE marts.rpt_dti_ranking AS SELECT * FROM (VALUES
+            ('province', 'Nhóm 1', 1, '46', ?, 0.712345, 3, 2, true, DATE '2023-06-01', 'dti_2023_province'),
+            ('province', 'Nhóm 1', 2, '79', 'Thành phố Hồ Chí Minh', 0.7, 1, -1, true, DATE '2023-06-01',
+             'dti_2023_province'),
+            ('ministry', 'Nhóm A', 1, 'BTC', '=HYPERLINK("http://x","Bộ Tài chính")', 0.5, NULL, NULL, true,
+             DATE '2023-06-01', 'dti_2023_ministry'))
+            t(level, unit_group, rank, unit_code, unit_name, dti_value, previous_rank, rank_change,
+              is_provisional, period_month, methodology_version)""", [LONG_NAME])
+        con.execute("ALTER TABLE marts.rpt_dti_ranking ADD COLUMN year INTEGER DEFAULT 2023")
+    code, out, _ = _run_cli(["dti", "ranking", "--year", "2023"])
+    assert code == 0
+    assert "province Nhóm 1: 2 units, provisional 2023-06, dti_2023_province" in out
+    assert f"46 {LONG_NAME}" in out and all(display_width(line) <= 80 for line in out.splitlines()), out
+    assert re.search(r"^ +1 +▲2 +46 Ủy ban .* +0\.7123$", out, re.M)
+    code, out, _ = _run_cli(["dti", "ranking", "--year", "2023", "--format", "csv"])
+    parsed = list(csv.DictReader(io.StringIO(out)))
+    assert [r["unit_code"] for r in parsed] == ["BTC", "46", "79"]  # level, group, rank: every column
+    assert parsed[0]["unit_name"].startswith("'=HYPERLINK(") and parsed[1]["dti_value"] == "0.7123"
