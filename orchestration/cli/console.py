@@ -379,8 +379,9 @@ class JobReporter:
                 self._emit(self.step_line(step, "FAILED"))
                 error = event.step_failure_data.error if event.step_failure_data else None
                 if error is not None:
-                    message = error.message.strip().splitlines()
-                    self._emit(f"    error: {' '.join(message[:3])[:600]}")
+                    # a dagster.Failure is the step's own words: without the class name
+                    message = re.sub(r"^dagster\._core\.definitions\.events\.Failure: ", "", error.message.strip())
+                    self._emit(f"    error: {message[:2000]}")
             elif kind == "STEP_SKIPPED":
                 self._emit(f"  {self.partitions:<17} {event.step_key:<40} {'':>24} {'':>10}  skipped")
 

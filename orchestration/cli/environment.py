@@ -72,7 +72,7 @@ def execute_job(name: str, label: str, **kwargs):
                                                  **kwargs)
     print(f"run {result.run_id}: {label} {'succeeded' if result.success else 'FAILED'} "
           f"({time.monotonic() - started:.1f} s)")
-    if not result.success:
+    if not result.success and reporter.session.verbose:  # without -v the reporter printed them
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
