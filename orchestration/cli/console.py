@@ -373,6 +373,10 @@ class JobReporter:
             elif kind == "STEP_SUCCESS":
                 step = self.steps.pop(event.step_key, None) or StepState(event.step_key, time.monotonic())
                 self._emit(self.step_line(step, "WARN" if step.failed_checks else "ok"))
+                if step.rejected:
+                    month = self.partitions if re.fullmatch(r"\d{4}-\d{2}", self.partitions) else "YYYY-MM"
+                    self._emit(f"    {step.rejected:,} rows rejected: rule, file, row and field in "
+                               f"`dxmon quarantine --month {month}`")
             elif kind == "STEP_FAILURE":
                 step = self.steps.pop(event.step_key, None) or StepState(event.step_key, time.monotonic())
                 self.failed_steps.append(event.step_key)
