@@ -280,3 +280,47 @@ def test_dti_ranking_through_the_cli_fits_80_columns_with_whole_unit_names(data_
     parsed = list(csv.DictReader(io.StringIO(out)))
     assert [r["unit_code"] for r in parsed] == ["BTC", "46", "79"]  # level, group, rank: every column
     assert parsed[0]["unit_name"].startswith("'=HYPERLINK(") and parsed[1]["dti_value"] == "0.7123"
+
+
+def test_step_lines_of_a_tiny_job_rows_failed_check_warning_and_failure(tmp_path, monkeypatch):
+    """A two-asset job in memory through the same path: rows from the metadata, a failed check
+    (WARN), a step's warning in plain words, a failed step with its error, once."""
+    import dagster as dg
+
+    from orchestration.cli.console import ConsoleSession, reported_job
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("counts_not_negative", asset="loaded")])
+    def loaded(context):
+        context.log.warning("quarantined /landing/2025-07/x.csv (unreadable_file): not a CSV")
+        yield dg.MaterializeResult(metadata={"months": dg.MetadataValue.json(
+            {"2025-07": {"files": {"rows_loaded": 1200, "rows_rejected": 4}}})})
+        yield dg.AssetCheckResult(check_name="counts_not_negative", passed=False,
+                                  severity=dg.AssetCheckSeverity.WARN,
+                                  description="4 rows: field dossier_count below 0")
+
+    @dg.asset(deps=[loaded])
+    def broken():
+        raise dg.Failure(description="DTI 1999: no accepted report to score")
+
+    job = dg.Definitions(assets=[loaded, broken], jobs=[dg.define_asset_job("tiny")]).resolve_job_def("tiny")
+    monkeypatch.setenv("DXMON_DATA_DIR", str(tmp_path))
+    out = io.StringIO()
+    session = ConsoleSession("tiny", stream=out).install()
+    try:
+        with reported_job(job, "tiny", "tiny job", None) as (reported, run_config, _):
+            result = reported.execute_in_process(run_config=run_config, raise_on_error=False)
+    finally:
+        session.uninstall()
+    assert not result.success
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"log: {session.log_path} (dxmon -v: the full stream here)"
+    assert re.match(r"^\s+-\s+loaded\s+1,200 rows \(4 rejected\)\s+\d+\.\d s\s+WARN$",
+                    next(line for line in lines if re.match(r"^\s+-\s+loaded ", line)))
+    assert "    WARNING: quarantined /landing/2025-07/x.csv (unreadable_file): not a CSV" in lines
+    assert ("    check loaded counts_not_negative failed (WARN): 4 rows: field dossier_count below 0") in lines
+    assert any(line.startswith("    4 rows rejected: rule, file, row and field in `dxmon quarantine") for line in lines)
+    assert re.match(r"^\s+-\s+broken\s+\d+\.\d s\s+FAILED$", next(line for line in lines if re.match(r"^\s+-\s+broken ", line)))
+    assert [line for line in lines if "error:" in line] == ["    error: DTI 1999: no accepted report to score"]
+    assert not [line for line in lines if "DEBUG" in line or "STEP_" in line]
+    text = session.log_path.read_text(encoding="utf-8")
+    assert " - STEP_FAILURE - " in text and " - ASSET_CHECK_EVALUATION - " in text
