@@ -8,12 +8,18 @@ registers its commands; each command calls library functions or runs a Dagster j
     dxmon publish [--override ...]      publish the marts again (gate applies; overrides recorded)
     dxmon status                        per-month gate, rows loaded and rejected
     dxmon quarantine --month 2025-07    rejected rows and files of a month, with reasons
+                                        (tables fit the terminal; --format csv|json for scripts)
     dxmon ranking --period 2025-Q3      a published 766 ranking (month, quarter, year, YTD; --parent: agencies)
     dxmon explain | audit-pack | audit-archive   the auditors' commands
     dxmon dti ...                       the DTI: templates, intake, scoring, closing a year
     dxmon kpi ...                       KPI tracking: report forms, statistics and index files, progress
     dxmon tasks ...                     task tracking: task-list and status-report forms, status, overdue, warnings
     dxmon demo generate | serve | run   demo data, demo portal, the whole demo end to end
+
+Every command that runs a Dagster job prints one line per step (months, step, rows, seconds,
+ok/WARN/FAILED), warnings in plain words and progress; the full Dagster, dbt and Python log goes
+to data/logs/<time>-<command>.log, whose path is printed first and last (orchestration/cli/
+console.py). `dxmon -v ...` shows the full stream on the console too.
 
 One writer at a time: a command that writes the warehouse takes its lock first
 (orchestration/warehouse_lock.py); while another command or run holds it, the command is

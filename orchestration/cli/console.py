@@ -330,7 +330,7 @@ class JobReporter:
         rows = ""
         if step.rows is not None:
             rows = f"{step.rows:,} rows" + (f" ({step.rejected:,} rejected)" if step.rejected else "")
-        return f"  {self.partitions:<17} {step.key:<40} {rows:>24} {_fmt_seconds(seconds):>10}  {outcome}"
+        return f"  {self.partitions}  {step.key:<26} {rows:>25} {_fmt_seconds(seconds):>9}  {outcome}"
 
     # -- Dagster records ---------------------------------------------------------------------
     def handle_record(self, record: logging.LogRecord) -> None:
@@ -387,7 +387,7 @@ class JobReporter:
                     message = re.sub(r"^dagster\._core\.definitions\.events\.Failure: ", "", error.message.strip())
                     self._emit(f"    error: {message[:2000]}")
             elif kind == "STEP_SKIPPED":
-                self._emit(f"  {self.partitions:<17} {event.step_key:<40} {'':>24} {'':>10}  skipped")
+                self._emit(f"  {self.partitions}  {event.step_key:<26} {'':>25} {'':>9}  skipped")
 
     def _step_warning(self, step_key: str | None, text: str, count: bool = True) -> None:
         step = self.steps.get(step_key) if step_key else None
