@@ -66,7 +66,7 @@ def execute_job(name: str, label: str, **kwargs):
     job = defs.resolve_job_def(name)
     started = time.monotonic()
     with reported_job(job, name, label, kwargs.pop("run_config", None)) as (reported, run_config, reporter):
-        reporter.session.print(f"{label}: job {name}")
+        reporter.session.print(f"job {name} ({label})")
         with DagsterInstance.get() as instance:
             result = reported.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
                                                  **kwargs)
