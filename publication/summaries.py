@@ -33,9 +33,10 @@ def quarantined_rows(con: duckdb.DuckDBPyConnection, month: str) -> duckdb.DuckD
 
 
 def quarantined_files(con: duckdb.DuckDBPyConnection, month: str) -> duckdb.DuckDBPyRelation:
-    """A month's files that could not be read, with the reason."""
+    """A month's files that could not be read: the rule, where it was found, the reason, its copy."""
     return con.sql(
-        "SELECT location, reason FROM quarantine.rejected_files WHERE strftime(period_month, '%Y-%m') = ?",
+        "SELECT coalesce(rule, 'unreadable_file') AS rule, input_kind, original_location, reason, location "
+        "FROM quarantine.rejected_files WHERE strftime(period_month, '%Y-%m') = ? ORDER BY rule, original_location",
         params=[month],
     )
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ingestion.core.warehouse import PROJECT_ROOT, connect, data_dir
 from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
+from orchestration.cli.text_tables import add_format_argument
 from orchestration.dbt.project import dbt_command
 from orchestration.warehouse_lock import READ
 from publication.dti_closure import empty_window
@@ -104,11 +105,46 @@ def write_templates(level: str, year: int, out: Path) -> int:
     return 0
 
 
-def print_ranking(year: int, level: str | None, limit: int) -> int:
+def ranking_columns():
+    from orchestration.cli.text_tables import Column, rank_change
+
+    return [Column("rank", "rank", 0, keep=True, align="right"),
+            Column("change", lambda r: rank_change(r["rank_change"]), 1, align="right"),
+            Column("unit", lambda r: f"{r['unit_code']} {r['unit_name'] or ''}".strip(), 0, keep=True),
+            Column("DTI", lambda r: "—" if r["dti_value"] is None else f"{r['dti_value']:.4f}", 0, keep=True,
+                   align="right"),
+            Column("previous rank", "previous_rank", 2, align="right", min_width=4)]
+
+
+def format_ranking(rows: list[dict], fmt: str = "table", width: int | None = None, fields=None) -> str:
+    """A DTI ranking (publication/summaries.py::dti_ranking's rows): per level and group, rank,
+    change, unit, DTI value; or every column as CSV or JSON."""
+    from orchestration.cli.text_tables import fit_table, render
+
+    if fmt != "table":
+        return render([], rows, fmt, fields=fields)
+    out = []
+    for level, group in dict.fromkeys((r["level"], r["unit_group"]) for r in rows):
+        of_group = [r for r in rows if (r["level"], r["unit_group"]) == (level, group)]
+        first = of_group[0]
+        basis = (f"provisional {str(first['period_month'])[:7]}" if first["is_provisional"] else "final")
+        out.append(f"{level}{' ' + str(group) if group else ''}: {len(of_group)} units, {basis}, "
+                   f"{first['methodology_version']}")
+        out.append(fit_table(ranking_columns(), of_group, width))
+    return "\n".join(out)
+
+
+def print_ranking(year: int, level: str | None, limit: int, fmt: str = "table") -> int:
+    from orchestration.cli.text_tables import relation_rows
     from publication.summaries import dti_ranking
 
     with connect(read_only=True) as con:
-        print(dti_ranking(con, year, level, limit))
+        relation = dti_ranking(con, year, level, limit)
+        fields, rows = relation.columns, relation_rows(relation)
+    if not rows and fmt == "table":
+        print(f"dxmon dti ranking: no DTI ranking for {year}", file=sys.stderr)
+        return 1
+    print(format_ranking(rows, fmt, fields=fields))
     return 0
 
 
@@ -156,7 +192,8 @@ def register(sub) -> None:
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--level", choices=["province", "ministry"])
     p.add_argument("--limit", type=int, default=100, help="rows per level and group (default %(default)s)")
-    p.set_defaults(handler=lambda a: print_ranking(a.year, a.level, a.limit), warehouse_access=READ)
+    add_format_argument(p)
+    p.set_defaults(handler=lambda a: print_ranking(a.year, a.level, a.limit, a.format), warehouse_access=READ)
 
     # `dxmon dti demo` is registered by orchestration/cli/demo.py (the demo depends on these
     # commands, not the other way round)

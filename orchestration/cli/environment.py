@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ingestion.core.warehouse import PROJECT_ROOT, data_dir, warehouse_path
@@ -51,18 +52,27 @@ def prepare_dbt(force: bool = False) -> None:
 
 
 def execute_job(name: str, label: str, **kwargs):
-    """Run the Dagster job `name` in this process on the instance of DAGSTER_HOME; print the
-    outcome (and each failed step's message); return the result."""
+    """Run the Dagster job `name` in this process on the instance of DAGSTER_HOME, with the
+    command's console (orchestration/cli/console.py: one line per step, warnings in plain words,
+    progress; the full event stream in the log file); print the outcome (and each failed step's
+    message); return the result."""
     from dagster import DagsterInstance
+
+    from orchestration.cli.console import reported_job
 
     prepare_dbt()
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(name)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
-    print(f"run {result.run_id}: {label} {'succeeded' if result.success else 'FAILED'}")
-    if not result.success:
+    started = time.monotonic()
+    with reported_job(job, name, label, kwargs.pop("run_config", None)) as (reported, run_config, reporter):
+        reporter.session.print(f"job {name} ({label})")
+        with DagsterInstance.get() as instance:
+            result = reported.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                                 **kwargs)
+    print(f"run {result.run_id}: {label} {'succeeded' if result.success else 'FAILED'} "
+          f"({time.monotonic() - started:.1f} s)")
+    if not result.success and reporter.session.verbose:  # without -v the reporter printed them
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")

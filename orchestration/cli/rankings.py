@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from orchestration.cli.tasks import _table
+from orchestration.cli.text_tables import table as _table
 from publication.audit.explain_service_grains import period_kind
 
 AGENCY_LEVELS = ("ministry", "ministry_branch", "province", "department", "district", "commune")

@@ -9,6 +9,7 @@ from pathlib import Path
 from ingestion.core.schema import prepare_warehouse
 from ingestion.core.warehouse import connect, data_dir, warehouse_path
 from orchestration.cli.environment import execute_job, partition_kwargs, prepare_dbt
+from orchestration.cli.text_tables import add_format_argument
 
 
 def run_months(first: str, last: str, refetch: bool = False) -> bool:
@@ -30,21 +31,80 @@ def build_reference(rebuild: bool) -> bool:
     return execute_job("reference_data", "reference data").success
 
 
-def print_status() -> None:
+def status_columns():
+    from orchestration.cli.text_tables import Column
+
+    return [Column("month", "month", 0, keep=True),
+            Column("publishable", lambda r: "yes" if r["is_publishable"] else "NO", 0, keep=True),
+            Column("rows loaded", "rows_loaded", 1, align="right"),
+            Column("rejected", "rows_rejected", 1, align="right"),
+            Column("blocking failures", lambda r: r["blocking_failures"] or "", 2, min_width=12)]
+
+
+def print_status(fmt: str = "table") -> None:
+    """Per month: publishable or not and why, rows loaded and rejected."""
+    from orchestration.cli.text_tables import relation_rows, render
     from publication.summaries import month_status
 
     with connect() as con:
         prepare_warehouse(con)
-        print(month_status(con))
+        relation = month_status(con)
+        fields, rows = relation.columns, relation_rows(relation)
+    if fmt == "table" and not rows:
+        print("no month loaded yet")
+        return
+    print(render(status_columns(), rows, fmt, fields=fields))
 
 
-def print_quarantine(month: str) -> None:
+def quarantine_columns(files: bool = False):
+    from orchestration.cli.text_tables import Column
+
+    if files:
+        return [Column("rule", "rule", 0, keep=True),
+                Column("file", "original_location", 1, min_width=20),
+                Column("reason", "reason", 2, min_width=20),
+                Column("kind", "input_kind", 3)]
+    return [Column("rule", "rule", 0, keep=True),
+            Column("rows", "rows", 0, keep=True, align="right"),
+            Column("example", "example_reason", 1, min_width=24),
+            Column("file:row", lambda r: f"{Path(r['example_file'] or '?').name}:{r['example_row']}", 1,
+                   min_width=16),
+            Column("extract", "extract_kind", 3)]
+
+
+QUARANTINE_FIELDS = ("what", "extract_kind", "rule", "rows", "example_file", "example_row", "example_reason",
+                     "quarantine_copy")
+
+
+def quarantine_records(rows: list[dict], files: list[dict]) -> list[dict]:
+    """A month's rejected rows (per extract and rule) and files as one list for scripts."""
+    return ([{"what": "rows", "extract_kind": r["extract_kind"], "rule": r["rule"], "rows": r["rows"],
+              "example_file": r["example_file"], "example_row": r["example_row"],
+              "example_reason": r["example_reason"], "quarantine_copy": None} for r in rows]
+            + [{"what": "file", "extract_kind": f["input_kind"], "rule": f["rule"], "rows": None,
+                "example_file": f["original_location"], "example_row": None, "example_reason": f["reason"],
+                "quarantine_copy": f["location"]} for f in files])
+
+
+def print_quarantine(month: str, fmt: str = "table") -> None:
+    """A month's rejected rows by rule (count, an example) and its unreadable files."""
+    from orchestration.cli.text_tables import fit_table, relation_rows, render
     from publication.summaries import quarantined_files, quarantined_rows
 
     with connect() as con:
         prepare_warehouse(con)
-        print(quarantined_rows(con, month))
-        print(quarantined_files(con, month))
+        rows = relation_rows(quarantined_rows(con, month))
+        files = relation_rows(quarantined_files(con, month))
+    if fmt != "table":
+        print(render([], quarantine_records(rows, files), fmt, fields=QUARANTINE_FIELDS))
+        return
+    print(f"rejected rows of {month}: {sum(r['rows'] for r in rows)} by rule" if rows
+          else f"rejected rows of {month}: none")
+    if rows:
+        print(fit_table(quarantine_columns(), rows))
+    print(f"unreadable files of {month}: {len(files)}" if files else f"unreadable files of {month}: none")
+    if files:
+        print(fit_table(quarantine_columns(files=True), files))
 
 
 def print_audit_outputs(published: Path, latest: str | None) -> None:
@@ -139,8 +199,10 @@ def register(sub) -> None:
     reference.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
     reference.set_defaults(handler=lambda a: 0 if build_reference(a.rebuild) else 1)
 
-    sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected"
-                   ).set_defaults(handler=lambda a: print_status() or 0)
+    status = sub.add_parser("status", help="per month: publishable or not and why, rows loaded and rejected")
+    add_format_argument(status)
+    status.set_defaults(handler=lambda a: print_status(a.format) or 0)
     quarantine = sub.add_parser("quarantine", help="rejected rows and files of a month, by rule, with an example")
     quarantine.add_argument("--month", required=True, help="YYYY-MM")
-    quarantine.set_defaults(handler=lambda a: print_quarantine(a.month) or 0)
+    add_format_argument(quarantine)
+    quarantine.set_defaults(handler=lambda a: print_quarantine(a.month, a.format) or 0)

@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 from ingestion.core.warehouse import connect, data_dir
+from orchestration.cli.text_tables import table as _table
 from orchestration.warehouse_lock import READ, WRITE
 
 BY_CHOICES = ("agency", "document", "national")
@@ -64,12 +65,6 @@ def latest_month(month: str | None, database: Path | None = None) -> str | None:
 def _pct(value) -> str:
     """A rate of the task marts (a percentage 0-100, unrounded), as printed."""
     return "—" if value is None else f"{value:.2f} %"
-
-
-def _table(header: tuple, lines: list[tuple], max_width: int = 60) -> str:
-    lines = [header, *lines]
-    widths = [min(max(len(str(line[i])) for line in lines), max_width) for i in range(len(header))]
-    return "\n".join("  ".join(str(c)[:w].ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
 
 
 def status_rows(month: str, agency: str | None = None, by: str = "agency", database: Path | None = None) -> list[dict]:

@@ -34,7 +34,9 @@ RUN_TIMEOUT = 1200
 
 
 def run_command(root: Path) -> list[str]:
-    return [str(Path(sys.executable).parent / "dxmon"), "run", "--month", MONTH]
+    # -v: the kill points are lines of the full stream (dbt's node lines, the loaders' INFO
+    # records), which the console without -v keeps in the log file (orchestration/cli/console.py)
+    return [str(Path(sys.executable).parent / "dxmon"), "-v", "run", "--month", MONTH]
 
 
 def environment(root: Path) -> dict[str, str]:
