@@ -280,3 +280,23 @@ procedures_with_dossiers as (
     where is_received_in_period
     group by 1, 2, 3
 {% endmacro %}
+
+
+{#- The wide measure columns of `relation` as the LONG measures table the scoring reads (one row
+    per key and measure: measure_code, measure_value as a double), for every measure of
+    `measures` (default: all): the unit-month, period and agency measures tables. -#}
+{% macro service_measures_unpivoted(relation, keys, measures=none) -%}
+    {%- set measures = service_measure_definitions() if measures is none else measures -%}
+    {%- for measure in measures %}
+    select
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        '{{ measure.code }}' as measure_code,
+        cast({{ measure.code }} as {{ type_double() }}) as measure_value
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -14,17 +14,7 @@ aggregated as (
 
 unpivoted as (
 
-    {%- for measure in service_measure_codes() %}
-    select
-        period_month,
-        unit_basis,
-        unit_code,
-        unit_level,
-        '{{ measure }}' as measure_code,
-        cast({{ measure }} as {{ type_double() }}) as measure_value
-    from aggregated
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- service_measures_unpivoted('aggregated', ['period_month', 'unit_basis', 'unit_code', 'unit_level']) }}
 
 ),
 

@@ -63,15 +63,7 @@ valued as (
 
 unpivoted as (
 
-    {%- for measure in dossier_measures %}
-    select
-        period_month,
-        agency_code,
-        '{{ measure.code }}' as measure_code,
-        cast({{ measure.code }} as {{ type_double() }}) as measure_value
-    from valued
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- service_measures_unpivoted('valued', ['period_month', 'agency_code'], dossier_measures) }}
 
 ),
 

@@ -186,17 +186,7 @@ valued as (
 
 unpivoted as (
 
-    {%- for measure in measures %}
-    select
-        unit_basis,
-        period,
-        unit_code,
-        unit_level,
-        '{{ measure.code }}' as measure_code,
-        cast({{ measure.code }} as {{ type_double() }}) as measure_value
-    from valued
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- service_measures_unpivoted('valued', ['unit_basis', 'period', 'unit_code', 'unit_level'], measures) }}
 
 ),
 
