@@ -325,7 +325,7 @@ dossiers_raw AS NOT MATERIALIZED (
             WHEN t_is_synced_to_portal IS NOT NULL AND is_synced_to_portal IS NULL THEN true
             -- values not allowed
             WHEN handling_agency_level IS NOT NULL
-                 AND handling_agency_level NOT IN ('ministry', 'ministry_branch', 'province', 'department', 'commune') THEN true
+                 AND handling_agency_level NOT IN ('ministry', 'ministry_branch', 'province', 'department', 'commune', 'district') THEN true
             WHEN statutory_duration_unit IS NOT NULL
                  AND statutory_duration_unit NOT IN ('hour', 'day', 'working_day', 'month') THEN true
             WHEN channel IS NOT NULL AND CAST(channel AS VARCHAR) NOT IN ('1', '2', '3') THEN true

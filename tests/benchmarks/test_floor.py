@@ -150,7 +150,7 @@ def test_floor_gives_the_pipeline_scores(month, fmt, provinces, demo, job, refer
 def _dossier(dossier_id, unit, procedure, received, **values) -> dict:
     row = {
         "dossier_id": dossier_id, "procedure_code": procedure, "handling_agency_code": "AG.1",
-        "handling_agency_level": "department", "parent_unit_code": unit, "submitted_at": received,
+        "handling_agency_level": "department", "handling_agency_name": "Sở Nội vụ", "parent_unit_code": unit, "submitted_at": received,
         "received_at": received, "due_at": "", "statutory_duration": "", "statutory_duration_unit": "",
         "channel": "1", "has_digitised_component": "true", "has_reused_digitised_data": "false",
         "has_personal_store_component": "false", "result_code": "", "result_file_url": "",
